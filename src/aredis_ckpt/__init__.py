@@ -1,0 +1,26 @@
+"""LangGraph checkpoint savers for plain Redis 6.2+ and Valkey.
+
+``AsyncRedisSaver`` serves ``ainvoke``/``astream`` graphs and ``RedisSaver`` serves
+``invoke``/``stream`` graphs.  Both store every thread under one Redis Cluster hash tag and do
+each checkpoint operation in one round trip, with no Redis modules.
+"""
+
+from aredis_ckpt._async.saver import AsyncRedisSaver
+from aredis_ckpt._config import TTLConfig
+from aredis_ckpt._sync.saver import RedisSaver
+from aredis_ckpt.errors import AredisCheckpointError, CorruptedDataError, SchemaVersionError
+
+__all__ = [
+    "AredisCheckpointError",
+    "AsyncRedisSaver",
+    "CorruptedDataError",
+    "RedisSaver",
+    "SchemaVersionError",
+    "TTLConfig",
+]
+
+__version__ = "0.1.0"
+
+for _cls in (AsyncRedisSaver, RedisSaver):
+    _cls.__module__ = "aredis_ckpt"
+del _cls

@@ -1,0 +1,5 @@
+"""The savers, written once with async I/O (the source of ``aredis_ckpt._sync``)."""
+
+from aredis_ckpt._async.saver import AsyncRedisSaver
+
+__all__ = ["AsyncRedisSaver"]

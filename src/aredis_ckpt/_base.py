@@ -1,0 +1,541 @@
+"""Everything the two savers share that does no I/O.
+
+The async saver (``_async/saver.py``) and its generated sync twin only sequence Redis calls;
+the key names, script arguments, validation and decoding of replies all live here.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    WRITES_IDX_MAP,
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    DeltaChannelHistory,
+    PendingWrite,
+    get_checkpoint_id,
+    get_checkpoint_metadata,
+)
+from langgraph.checkpoint.serde.base import SerializerProtocol
+
+from aredis_ckpt import _serde
+from aredis_ckpt._config import (
+    LIST_PAGE,
+    LIST_SCAN_BUDGET,
+    SCHEMA_VERSION,
+    TTLConfig,
+    ttl_milliseconds,
+)
+from aredis_ckpt._keys import (
+    NUL,
+    PrefixKeys,
+    ThreadKeys,
+    decode,
+    encode,
+    escape,
+    ns_member,
+    validate_prefix,
+    value_field,
+    write_field_suffix,
+)
+from aredis_ckpt.errors import CorruptedDataError, SchemaVersionError
+
+__all__ = ["BaseRedisSaver", "ListQuery", "ScriptCall"]
+
+logger = logging.getLogger("aredis_ckpt")
+
+Arg = bytes | str | int | float
+
+
+@dataclass
+class ScriptCall:
+    """Keys and arguments of one EVALSHA."""
+
+    keys: Sequence[bytes]
+    args: Sequence[Arg]
+
+
+@dataclass
+class ListQuery:
+    """State of one ``list`` call across its pages."""
+
+    keys: Sequence[bytes]
+    mode: bytes
+    max_bound: bytes
+    min_bound: bytes
+    remaining: int | None
+    ns_e: bytes
+    exact: bytes
+    filter_args: list[Arg] = field(default_factory=list)
+    thread_id: str | None = None
+    namespace: str | None = None
+
+    def page_args(self, prefix: bytes) -> list[Arg]:
+        page = LIST_PAGE if self.remaining is None else min(self.remaining, 1000)
+        return [
+            self.mode,
+            self.max_bound,
+            self.min_bound,
+            page,
+            max(LIST_SCAN_BUDGET, page),
+            prefix,
+            self.ns_e,
+            self.exact,
+            len(self.filter_args) // 2,
+            *self.filter_args,
+        ]
+
+    def advance(self, cursor: bytes, returned: int) -> bool:
+        """Record a page; return whether another page may hold more checkpoints."""
+        if self.remaining is not None:
+            self.remaining -= returned
+            if self.remaining <= 0:
+                return False
+        if not cursor:
+            return False
+        self.max_bound = cursor
+        return True
+
+
+def _configurable(config: RunnableConfig | None, what: str) -> Mapping[str, Any]:
+    if not isinstance(config, Mapping):
+        raise TypeError(f"{what}: config must be a RunnableConfig dict, got {type(config).__name__}")
+    conf = config.get("configurable")
+    if not isinstance(conf, Mapping):
+        raise ValueError(f"{what}: config has no 'configurable' section: {config!r}")
+    return conf
+
+
+def _thread_id(conf: Mapping[str, Any], what: str) -> str:
+    if "thread_id" not in conf:
+        raise ValueError(
+            f"{what}: config['configurable'] has no 'thread_id'; pass "
+            "{'configurable': {'thread_id': ...}} when invoking a graph with a checkpointer"
+        )
+    tid = conf["thread_id"]
+    if not isinstance(tid, str):
+        raise TypeError(f"{what}: thread_id must be a str, got {type(tid).__name__} {tid!r}")
+    return tid
+
+
+def _str_field(conf: Mapping[str, Any], name: str, what: str, default: str = "") -> str:
+    value = conf.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise TypeError(f"{what}: {name} must be a str, got {type(value).__name__} {value!r}")
+    return value
+
+
+class BaseRedisSaver(BaseCheckpointSaver[str]):
+    """Shared construction, request building and decoding (no I/O)."""
+
+    def __init__(
+        self,
+        *,
+        key_prefix: str,
+        ttl: TTLConfig | None,
+        serde: SerializerProtocol | None,
+        cluster: bool,
+    ) -> None:
+        super().__init__(serde=serde)
+        self.key_prefix = key_prefix
+        self.ttl = ttl
+        self._ttl_ms, self._refresh_on_read = ttl_milliseconds(ttl)
+        self._pk = PrefixKeys(validate_prefix(key_prefix))
+        # On a cluster the shared indexes live in another slot than the thread, so scripts
+        # cannot touch them; on one server (or Sentinel) every write updates them atomically.
+        self._cluster = cluster
+
+    # ------------------------------------------------------------------ versions
+
+    def get_next_version(self, current: str | None, channel: None) -> str:
+        """``<32-digit counter>.<16-digit random>``, as LangGraph's own savers make them.
+
+        The random part keeps two forks that reach the same counter from sharing a stored value.
+        """
+        if current is None:
+            current_v = 0
+        elif isinstance(current, int):
+            current_v = current
+        else:
+            current_v = int(str(current).split(".")[0])
+        return f"{current_v + 1:032}.{random.random():016}"
+
+    # ------------------------------------------------------------------ setup
+
+    def _check_schema(self, stored: bytes | None) -> None:
+        if stored is None:
+            raise SchemaVersionError(
+                f"could not record the schema version under prefix {self.key_prefix!r}"
+            )
+        try:
+            version = int(stored)
+        except ValueError:
+            raise SchemaVersionError(
+                f"the schema record under prefix {self.key_prefix!r} is not a version "
+                f"number ({stored!r}); is another application using this prefix?"
+            ) from None
+        if version > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"the data under prefix {self.key_prefix!r} was written with schema version "
+                f"{version}, newer than the {SCHEMA_VERSION} this aredis-ckpt understands; "
+                "upgrade aredis-ckpt (or use another key_prefix)"
+            )
+
+    # ------------------------------------------------------------------ keys
+
+    def _global_keys(self, *extra: bytes) -> tuple[bytes, ...]:
+        return () if self._cluster else (self._pk.global_index, *extra)
+
+    def _thread(self, thread_id: str) -> ThreadKeys:
+        return self._pk.thread(thread_id)
+
+    # ------------------------------------------------------------------ put
+
+    def _put_call(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> tuple[ScriptCall, RunnableConfig]:
+        conf = _configurable(config, "put")
+        thread_id = _thread_id(conf, "put")
+        ns = _str_field(conf, "checkpoint_ns", "put")
+        parent = _str_field(conf, "checkpoint_id", "put")
+        cid = checkpoint["id"]
+        if not isinstance(cid, str) or not cid:
+            raise ValueError(f"put: checkpoint['id'] must be a non-empty str, got {cid!r}")
+        ns_e = escape(ns)
+        tk = self._thread(thread_id)
+        md = get_checkpoint_metadata(config, metadata)
+        values = checkpoint["channel_values"]
+        pairs: list[Arg] = []
+        for channel, version in new_versions.items():
+            pairs.append(value_field(ns_e, channel, version))
+            pairs.append(
+                _serde.dump_value(self.serde, values[channel])
+                if channel in values
+                else _serde.EMPTY_BLOB
+            )
+        versions = checkpoint["channel_versions"]
+        channels = sorted(versions)
+        fields = [value_field(ns_e, ch, versions[ch]) for ch in channels]
+        run_id = md.get("run_id")
+        run_e = escape(str(run_id)) if run_id is not None else b""
+        keys: tuple[bytes, ...] = tk.all
+        if not self._cluster:
+            keys += (self._pk.global_index, self._pk.run(run_e))
+        call = ScriptCall(
+            keys,
+            [
+                encode(cid),
+                _serde.dump_checkpoint(self.serde, checkpoint, md),
+                _serde.dump_meta(parent, channels, fields, md, run_e),
+                ns_e,
+                encode(ns),
+                encode(thread_id),
+                tk.tag,
+                run_e,
+                self._ttl_ms,
+                *pairs,
+            ],
+        )
+        next_config: RunnableConfig = {
+            "configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": cid}
+        }
+        return call, next_config
+
+    def _put_writes_call(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str,
+    ) -> ScriptCall:
+        conf = _configurable(config, "put_writes")
+        thread_id = _thread_id(conf, "put_writes")
+        ns = _str_field(conf, "checkpoint_ns", "put_writes")
+        cid = _str_field(conf, "checkpoint_id", "put_writes")
+        if not cid:
+            raise ValueError("put_writes: config['configurable'] has no 'checkpoint_id'")
+        ns_e = escape(ns)
+        args: list[Arg] = [ns_e, encode(ns), encode(thread_id), self._ttl_ms, encode(cid)]
+        for i, (channel, value) in enumerate(writes):
+            idx = WRITES_IDX_MAP.get(channel, i)
+            args.append(write_field_suffix(idx, task_id))
+            args.append(_serde.dump_write(self.serde, task_id, idx, channel, value, task_path))
+            args.append(b"1" if idx < 0 else b"0")
+        return ScriptCall(self._thread(thread_id).all, args)
+
+    # ------------------------------------------------------------------ get_tuple
+
+    def _get_tuple_call(self, config: RunnableConfig) -> tuple[ScriptCall, str, str]:
+        conf = _configurable(config, "get_tuple")
+        thread_id = _thread_id(conf, "get_tuple")
+        ns = _str_field(conf, "checkpoint_ns", "get_tuple")
+        cid = _str_field(conf, "checkpoint_id", "get_tuple")
+        refresh = self._ttl_ms if self._refresh_on_read else 0
+        call = ScriptCall(self._thread(thread_id).all, [escape(ns), encode(cid), refresh])
+        return call, thread_id, ns
+
+    def _decode_tuple(self, thread_id: str, ns: str, reply: Sequence[Any]) -> CheckpointTuple:
+        cid_raw, c_blob, parent_raw, channels, value_blobs, write_blobs = reply[:6]
+        cid = decode(cid_raw)
+        parent = decode(parent_raw)
+        try:
+            checkpoint, metadata = _serde.load_checkpoint(self.serde, c_blob)
+            values: dict[str, Any] = {}
+            for channel_raw, blob in zip(channels, value_blobs):
+                channel = decode(channel_raw)
+                if blob is None:
+                    continue
+                value = _serde.load_value(self.serde, blob)
+                if value is not _serde.EMPTY:
+                    values[channel] = value
+            decoded = [_serde.load_write(self.serde, blob) for blob in write_blobs if blob]
+        except Exception as exc:
+            raise CorruptedDataError(
+                f"checkpoint {cid!r} of thread {thread_id!r} (namespace {ns!r}) under prefix "
+                f"{self.key_prefix!r} could not be decoded: {exc!r}"
+            ) from exc
+        decoded.sort(key=lambda w: w[0])
+        checkpoint["channel_values"] = values
+        pending: list[PendingWrite] = [w[1] for w in decoded]
+        return CheckpointTuple(
+            config={
+                "configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": cid}
+            },
+            checkpoint=cast(Checkpoint, checkpoint),
+            metadata=cast(CheckpointMetadata, metadata),
+            parent_config=(
+                {
+                    "configurable": {
+                        "thread_id": thread_id,
+                        "checkpoint_ns": ns,
+                        "checkpoint_id": parent,
+                    }
+                }
+                if parent
+                else None
+            ),
+            pending_writes=pending,
+        )
+
+    # ------------------------------------------------------------------ list
+
+    def _list_query(
+        self,
+        config: RunnableConfig | None,
+        filter: Mapping[str, Any] | None,
+        before: RunnableConfig | None,
+        limit: int | None,
+    ) -> ListQuery | None:
+        """Plan a ``list`` call; None when the answer is known to be empty."""
+        if limit is not None:
+            if isinstance(limit, bool) or not isinstance(limit, int):
+                raise TypeError(f"list: limit must be an int or None, got {limit!r}")
+            if limit < 0:
+                raise ValueError(f"list: limit must not be negative, got {limit}")
+            if limit == 0:
+                return None
+        if filter is not None and not isinstance(filter, Mapping):
+            raise TypeError(f"list: filter must be a dict of metadata keys, got {filter!r}")
+        before_id = ""
+        if before is not None:
+            bconf = _configurable(before, "list(before=...)")
+            before_id = _str_field(bconf, "checkpoint_id", "list(before=...)")
+        filter_args: list[Arg] = []
+        for key, value in (filter or {}).items():
+            filter_args.append(encode(str(key)))
+            filter_args.append(_serde.canonical(value).encode("utf-8", "surrogatepass"))
+
+        if config is None:
+            if self._cluster:
+                raise NotImplementedError(
+                    "list(None) across all threads is not available with a RedisCluster "
+                    "client: list one thread at a time"
+                )
+            max_b = b"(" + encode(before_id) if before_id else b"+"
+            return ListQuery(
+                keys=(self._pk.global_index,),
+                mode=b"g",
+                max_bound=max_b,
+                min_bound=b"-",
+                remaining=limit,
+                ns_e=b"",
+                exact=b"",
+                filter_args=filter_args,
+            )
+        conf = _configurable(config, "list")
+        thread_id = _thread_id(conf, "list")
+        if before is not None:
+            before_thread = _configurable(before, "list(before=...)").get("thread_id")
+            if before_thread is not None and before_thread != thread_id:
+                raise ValueError(
+                    f"list: before= names thread {before_thread!r} but config names thread "
+                    f"{thread_id!r}; checkpoint ids are only ordered within one thread's history"
+                )
+        exact = _str_field(conf, "checkpoint_id", "list")
+        if exact and before_id and not exact < before_id:
+            return None
+        tk = self._thread(thread_id)
+        ns_given = conf.get("checkpoint_ns")
+        if ns_given is not None:
+            ns = _str_field(conf, "checkpoint_ns", "list")
+            ns_e = escape(ns)
+            if exact:
+                max_b = min_b = b"[" + ns_member(ns_e, exact)
+            else:
+                max_b = (
+                    b"(" + ns_member(ns_e, before_id) if before_id else b"(" + ns_e + b"\x01"
+                )
+                min_b = b"[" + ns_e + NUL
+            return ListQuery(
+                keys=tk.all,
+                mode=b"n",
+                max_bound=max_b,
+                min_bound=min_b,
+                remaining=limit,
+                ns_e=ns_e,
+                exact=encode(exact),
+                filter_args=filter_args,
+                thread_id=thread_id,
+                namespace=ns,
+            )
+        if exact:
+            max_b, min_b = b"(" + encode(exact) + b"\x01", b"[" + encode(exact) + NUL
+        else:
+            max_b = b"(" + encode(before_id) if before_id else b"+"
+            min_b = b"-"
+        return ListQuery(
+            keys=tk.all,
+            mode=b"t",
+            max_bound=max_b,
+            min_bound=min_b,
+            remaining=limit,
+            ns_e=b"",
+            exact=encode(exact),
+            filter_args=filter_args,
+            thread_id=thread_id,
+        )
+
+    def _decode_list_item(self, query: ListQuery, item: Sequence[Any]) -> CheckpointTuple:
+        thread_id = query.thread_id if query.thread_id is not None else decode(item[7] or b"")
+        ns = query.namespace if query.namespace is not None else decode(item[6] or b"")
+        return self._decode_tuple(thread_id, ns, item)
+
+    # ------------------------------------------------------------------ delta history
+
+    def _delta_call(self, config: RunnableConfig, channels: Sequence[str]) -> ScriptCall:
+        conf = _configurable(config, "get_delta_channel_history")
+        thread_id = _thread_id(conf, "get_delta_channel_history")
+        ns = _str_field(conf, "checkpoint_ns", "get_delta_channel_history")
+        cid = _str_field(conf, "checkpoint_id", "get_delta_channel_history")
+        return ScriptCall(
+            self._thread(thread_id).all, [escape(ns), encode(cid), *(encode(c) for c in channels)]
+        )
+
+    def _decode_delta(
+        self, channels: Sequence[str], reply: Sequence[Any]
+    ) -> dict[str, DeltaChannelHistory]:
+        collected: dict[str, list[PendingWrite]] = {c: [] for c in channels}
+        seeds: dict[str, Any] = {}
+        for writes, seed_pairs in reply:
+            decoded = sorted((_serde.load_write(self.serde, b) for b in writes), key=lambda w: w[0])
+            # nearest ancestor first, each ancestor's writes newest first; reversed at the end
+            for _, write in reversed(decoded):
+                collected[write[1]].append(write)
+            for i in range(0, len(seed_pairs), 2):
+                seeds[decode(seed_pairs[i])] = _serde.load_value(self.serde, seed_pairs[i + 1])
+        result: dict[str, DeltaChannelHistory] = {}
+        for channel in channels:
+            entry: DeltaChannelHistory = {"writes": list(reversed(collected[channel]))}
+            if channel in seeds:
+                entry["seed"] = seeds[channel]
+            result[channel] = entry
+        return result
+
+    # ------------------------------------------------------------------ deletes, copies
+
+    def _delete_thread_call(self, thread_id: str) -> ScriptCall:
+        if not isinstance(thread_id, str):
+            raise TypeError(f"delete_thread: thread_id must be a str, got {thread_id!r}")
+        tk = self._thread(thread_id)
+        return ScriptCall(tk.all + self._global_keys(), [tk.tag, self._pk.global_base])
+
+    def _copy_thread_call(self, source: str, target: str) -> ScriptCall:
+        for name, tid in (("source_thread_id", source), ("target_thread_id", target)):
+            if not isinstance(tid, str):
+                raise TypeError(f"copy_thread: {name} must be a str, got {tid!r}")
+        if self._cluster:
+            raise NotImplementedError(
+                "copy_thread between threads is not available with a RedisCluster client yet: "
+                "the two threads live in different hash slots"
+            )
+        src, dst = self._thread(source), self._thread(target)
+        return ScriptCall(
+            src.all + dst.all + self._global_keys(),
+            [encode(target), dst.tag, self._pk.global_base, self._ttl_ms],
+        )
+
+    def _prune_keep(self, strategy: str, keep_last: int | None) -> int:
+        """Checkpoints to keep per namespace: 0 deletes the threads."""
+        if strategy == "delete":
+            if keep_last is not None:
+                raise ValueError("prune: keep_last only goes with strategy='keep_latest'")
+            return 0
+        if strategy != "keep_latest":
+            raise ValueError(
+                f"prune: unknown strategy {strategy!r}; use 'keep_latest' or 'delete'"
+            )
+        if keep_last is None:
+            return 1
+        if isinstance(keep_last, bool) or not isinstance(keep_last, int) or keep_last < 1:
+            raise ValueError(f"prune: keep_last must be an int >= 1, got {keep_last!r}")
+        return keep_last
+
+    def _prune_call(self, thread_id: str, keep: int) -> ScriptCall:
+        if not isinstance(thread_id, str):
+            raise TypeError(f"prune: thread ids must be str, got {thread_id!r}")
+        tk = self._thread(thread_id)
+        return ScriptCall(tk.all + self._global_keys(), [tk.tag, self._pk.global_base, keep])
+
+    def _delete_runs_call(self, tag: bytes, runs: Sequence[bytes]) -> ScriptCall:
+        tk = ThreadKeys(self._pk.prefix, tag)
+        return ScriptCall(tk.all + self._global_keys(), [tag, self._pk.global_base, *runs])
+
+    @staticmethod
+    def _check_thread_ids(thread_ids: Sequence[str], what: str) -> list[str]:
+        if isinstance(thread_ids, str):
+            raise TypeError(f"{what}: pass a list of thread ids, not a single str")
+        ids = list(thread_ids)
+        for tid in ids:
+            if not isinstance(tid, str):
+                raise TypeError(f"{what}: thread ids must be str, got {tid!r}")
+        return ids
+
+    @staticmethod
+    def _run_keys(run_ids: Sequence[str]) -> list[bytes]:
+        if isinstance(run_ids, str):
+            raise TypeError("delete_for_runs: pass a list of run ids, not a single str")
+        return [escape(str(r)) for r in run_ids]
+
+    def _log_call(self, op: str, call: ScriptCall) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s keys=%d args=%d prefix=%r", op, len(call.keys), len(call.args),
+                         self.key_prefix)
+
+
+def schema_version_bytes() -> bytes:
+    return str(SCHEMA_VERSION).encode()

@@ -1,0 +1,27 @@
+"""Paired names: each async name here has a sync twin that ``scripts/unasync.py`` swaps in.
+
+``_async/`` imports Redis classes only from this module, so generating ``_sync/`` is a pure
+renaming (AsyncRedis -> Redis, AsyncBlockingConnectionPool -> BlockingConnectionPool, ...).
+"""
+
+from __future__ import annotations
+
+from redis import BlockingConnectionPool, ConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool as AsyncBlockingConnectionPool
+from redis.asyncio import ConnectionPool as AsyncConnectionPool
+from redis.asyncio import Redis as AsyncRedis
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+from redis.cluster import RedisCluster
+from redis.exceptions import NoScriptError
+
+__all__ = [
+    "AsyncBlockingConnectionPool",
+    "AsyncConnectionPool",
+    "AsyncRedis",
+    "AsyncRedisCluster",
+    "BlockingConnectionPool",
+    "ConnectionPool",
+    "NoScriptError",
+    "Redis",
+    "RedisCluster",
+]

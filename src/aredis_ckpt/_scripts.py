@@ -1,0 +1,50 @@
+"""Server-side Lua: each saver operation that must be atomic or single-round-trip is one script.
+
+Sources live in ``lua/*.lua``; ``lua/lib.lua`` is prepended to each.  Scripts are called with
+EVALSHA; ``setup`` loads them all, and a NOSCRIPT reply (a restarted or failed-over server)
+reloads the one script and retries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+
+__all__ = ["SCRIPTS", "LuaScript"]
+
+
+@dataclass(frozen=True)
+class LuaScript:
+    name: str
+    source: bytes
+    sha: str
+
+
+def _load(name: str) -> LuaScript:
+    folder = resources.files("aredis_ckpt") / "lua"
+    lib = (folder / "lib.lua").read_bytes()
+    body = (folder / f"{name}.lua").read_bytes()
+    source = lib + b"\n" + body
+    return LuaScript(name, source, hashlib.sha1(source).hexdigest())
+
+
+class _Scripts:
+    """The saver's scripts, by name."""
+
+    def __init__(self) -> None:
+        self.put = _load("put")
+        self.put_writes = _load("put_writes")
+        self.get_tuple = _load("get_tuple")
+        self.list = _load("list")
+        self.delta_history = _load("delta_history")
+        self.delete_thread = _load("delete_thread")
+        self.prune = _load("prune")
+        self.delete_runs = _load("delete_runs")
+        self.copy_thread = _load("copy_thread")
+
+    def all(self) -> tuple[LuaScript, ...]:
+        return tuple(v for v in vars(self).values() if isinstance(v, LuaScript))
+
+
+SCRIPTS = _Scripts()

@@ -1,0 +1,181 @@
+"""Encoding of what the savers store: checkpoints, metadata, channel values, pending writes.
+
+Everything LangGraph hands us goes through the saver's ``serde`` (``dumps_typed`` /
+``loads_typed``); this module only frames those typed payloads so they can be stored and so Lua
+can read the few fields it needs (parents, channel versions, filterable metadata) without ever
+decoding user data.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import ormsgpack
+from langgraph.checkpoint.base import Checkpoint, CheckpointMetadata
+from langgraph.checkpoint.serde.base import SerializerProtocol
+
+from aredis_ckpt._keys import decode, encode
+
+__all__ = [
+    "EMPTY",
+    "canonical",
+    "dump_checkpoint",
+    "dump_meta",
+    "dump_value",
+    "dump_write",
+    "load_checkpoint",
+    "load_value",
+    "load_write",
+]
+
+
+class _Empty:
+    """A channel in ``new_versions`` that had no value: it reads back as absent."""
+
+    def __repr__(self) -> str:
+        return "EMPTY"
+
+
+EMPTY: Final = _Empty()
+EMPTY_BLOB: Final = b"\x05empty"
+
+
+def _frame(tag: str, data: bytes) -> bytes:
+    raw = tag.encode()
+    if len(raw) > 255:
+        raise ValueError(f"serializer type tag too long: {tag!r}")
+    return bytes((len(raw),)) + raw + data
+
+
+def dump_value(serde: SerializerProtocol, value: Any) -> bytes:
+    """A channel value: ``<tag length><tag><payload>`` (Lua recognises the ``empty`` tag)."""
+    return _frame(*serde.dumps_typed(value))
+
+
+def load_value(serde: SerializerProtocol, blob: bytes) -> Any:
+    size = blob[0]
+    tag = blob[1 : 1 + size].decode()
+    if tag == "empty":
+        return EMPTY
+    return serde.loads_typed((tag, blob[1 + size :]))
+
+
+def dump_checkpoint(
+    serde: SerializerProtocol, checkpoint: Checkpoint, metadata: CheckpointMetadata
+) -> bytes:
+    """The checkpoint without its channel values, and its metadata: what the client decodes."""
+    body = {k: v for k, v in checkpoint.items() if k != "channel_values"}
+    ck_tag, ck_data = serde.dumps_typed(body)
+    md_tag, md_data = serde.dumps_typed(metadata)
+    return ormsgpack.packb((ck_tag, ck_data, md_tag, md_data))
+
+
+def load_checkpoint(serde: SerializerProtocol, blob: bytes) -> tuple[Any, Any]:
+    ck_tag, ck_data, md_tag, md_data = ormsgpack.unpackb(blob)
+    return serde.loads_typed((ck_tag, ck_data)), serde.loads_typed((md_tag, md_data))
+
+
+def _pack_str(out: bytearray, raw: bytes) -> None:
+    n = len(raw)
+    if n < 32:
+        out.append(0xA0 | n)
+    elif n < 0x100:
+        out += b"\xd9" + struct.pack(">B", n)
+    elif n < 0x10000:
+        out += b"\xda" + struct.pack(">H", n)
+    else:
+        out += b"\xdb" + struct.pack(">I", n)
+    out += raw
+
+
+def _pack_len(out: bytearray, n: int, fix: int, b16: bytes, b32: bytes) -> None:
+    if n < 16:
+        out.append(fix | n)
+    elif n < 0x10000:
+        out += b16 + struct.pack(">H", n)
+    else:
+        out += b32 + struct.pack(">I", n)
+
+
+def _lua_pack(out: bytearray, obj: bytes | Sequence[bytes] | Mapping[bytes, bytes]) -> None:
+    # Redis' Lua cmsgpack predates msgpack's bin type: strings only, packed as "str".
+    if isinstance(obj, bytes):
+        _pack_str(out, obj)
+    elif isinstance(obj, Mapping):
+        _pack_len(out, len(obj), 0x80, b"\xde", b"\xdf")
+        for k, v in obj.items():
+            _pack_str(out, k)
+            _pack_str(out, v)
+    else:
+        _pack_len(out, len(obj), 0x90, b"\xdc", b"\xdd")
+        for item in obj:
+            _pack_str(out, item)
+
+
+def dump_meta(
+    parent: str,
+    channels: Sequence[str],
+    fields: Sequence[bytes],
+    metadata: Mapping[str, Any],
+    run: bytes,
+) -> bytes:
+    """What Lua reads: ``[parent, channels, value fields, {key: canonical value}, run]``."""
+    out = bytearray(b"\x95")
+    _lua_pack(out, encode(parent))
+    _lua_pack(out, [encode(c) for c in channels])
+    _lua_pack(out, fields)
+    _lua_pack(out, {encode(str(k)): encode(canonical(v)) for k, v in metadata.items()})
+    _lua_pack(out, run)
+    return bytes(out)
+
+
+def dump_write(
+    serde: SerializerProtocol, task_id: str, idx: int, channel: str, value: Any, task_path: str
+) -> bytes:
+    """``<2-byte channel length><channel><msgpack payload>``: Lua reads the channel only."""
+    tag, data = serde.dumps_typed(value)
+    raw = encode(channel)
+    if len(raw) > 0xFFFF:
+        raise ValueError(f"channel name too long: {channel[:50]!r}...")
+    return struct.pack(">H", len(raw)) + raw + ormsgpack.packb((task_id, idx, tag, data, task_path))
+
+
+def load_write(serde: SerializerProtocol, blob: bytes) -> tuple[tuple[str, str, int], Any]:
+    """A pending write as ``((task_path, task_id, idx), (task_id, channel, value))``."""
+    (n,) = struct.unpack_from(">H", blob)
+    channel = decode(blob[2 : 2 + n])
+    task_id, idx, tag, data, task_path = ormsgpack.unpackb(blob[2 + n :])
+    return (task_path, task_id, idx), (task_id, channel, serde.loads_typed((tag, data)))
+
+
+def _normalise(value: Any) -> Any:
+    # Python equality is what LangGraph's own savers use for `filter`: True == 1 == 1.0, and
+    # containers compare element-wise.  Normalise so equal values get equal canonical text.
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) and value.is_integer() else value
+    if isinstance(value, Mapping):
+        return {str(k): _normalise(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_normalise(v) for v in value]
+    return f"\x00{type(value).__module__}.{type(value).__qualname__}:{value!r}"
+
+
+def canonical(value: Any) -> str:
+    """Text that is equal for two metadata values exactly when they compare equal.
+
+    Exact for ``None``, strings, numbers, booleans and JSON-like containers of them; other
+    objects compare by type and ``repr``.
+    """
+    return json.dumps(
+        _normalise(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )

@@ -1,0 +1,29 @@
+-- copy_thread: merge every checkpoint, value and write of one thread into another.
+-- KEYS: the source's ten keys, the target's ten keys, then optionally the global index.
+-- ARGV: target thread id, target T, global key base, ttl ms.
+-- Nothing stored inside the keys names its thread, so the copy is key by key.
+if redis.call('EXISTS', KEYS[K_T]) == 0 then return 0 end
+local dst = {}
+for i = 1, 10 do dst[i] = KEYS[10 + i] end
+local tag, gbase = ARGV[2], ARGV[3]
+redis.call('SET', dst[K_T], ARGV[1])
+for _, i in ipairs({K_N, K_C, K_M, K_V, K_W}) do
+  chunked('HSET', dst[i], redis.call('HGETALL', KEYS[i]), 1, 2)
+end
+for _, i in ipairs({K_I, K_J, K_WX, K_R}) do
+  zadd_all(dst[i], redis.call('ZRANGE', KEYS[i], 0, -1))
+end
+if #KEYS > 20 then
+  local members = {}
+  for _, m in ipairs(redis.call('ZRANGE', KEYS[K_J], 0, -1)) do
+    local cid, ns_e = split_last(m)
+    members[#members + 1] = cid .. NUL .. tag .. NUL .. ns_e
+  end
+  zadd_all(KEYS[21], members)
+  for _, m in ipairs(redis.call('ZRANGE', KEYS[K_R], 0, -1)) do
+    local run = split_first(m)
+    redis.call('SADD', gbase .. 'run:' .. run, tag)
+  end
+end
+touch(dst, tonumber(ARGV[4]))
+return 1

@@ -1,0 +1,151 @@
+-- Shared helpers, prepended to every script.  Thread scripts receive the thread's ten keys as
+-- KEYS[1..10] in this order (see _keys.py):  t n c m v i j w wx r
+local NUL = '\0'
+local K_T, K_N, K_C, K_M, K_V, K_I, K_J, K_W, K_WX, K_R = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+local NAMES = {'t', 'n', 'c', 'm', 'v', 'i', 'j', 'w', 'wx', 'r'}
+
+-- The ten key names of a thread from its base ("P:{T}:").
+local function thread_keys(base)
+  local k = {}
+  for i, name in ipairs(NAMES) do k[i] = base .. name end
+  return k
+end
+
+-- "a\0b" -> "a", "b" at the first NUL (used when the escaped part comes first).
+local function split_first(s)
+  local i = string.find(s, NUL, 1, true)
+  return string.sub(s, 1, i - 1), string.sub(s, i + 1)
+end
+
+-- "a\0b" -> "a", "b" at the last NUL (used when the raw part comes first).
+local function split_last(s)
+  local i = #s
+  while i > 0 and string.byte(s, i) ~= 0 do i = i - 1 end
+  return string.sub(s, 1, i - 1), string.sub(s, i + 1)
+end
+
+-- Call a variadic command with items[from..], in slices that stay below Lua's stack limit.
+local function chunked(cmd, key, items, from, step)
+  from = from or 1
+  step = step or 1
+  local size = 4000 - (4000 % step)
+  local n = #items
+  local i = from
+  while i <= n do
+    local j = math.min(i + size - 1, n)
+    redis.call(cmd, key, unpack(items, i, j))
+    i = j + 1
+  end
+end
+
+local function zadd_all(key, members)
+  local args = {}
+  for i, m in ipairs(members) do args[2 * i - 1] = 0; args[2 * i] = m end
+  chunked('ZADD', key, args, 1, 2)
+end
+
+local function hmget_all(key, fields)
+  local out = {}
+  local n = #fields
+  local i = 1
+  while i <= n do
+    local j = math.min(i + 3999, n)
+    local part = redis.call('HMGET', key, unpack(fields, i, j))
+    for x = 1, j - i + 1 do out[i + x - 1] = part[x] end
+    i = j + 1
+  end
+  return out
+end
+
+-- Name prefix of one checkpoint's pending writes in w/wx.
+local function writes_prefix(ns_e, cid)
+  return ns_e .. NUL .. #cid .. ':' .. cid
+end
+
+local function write_names(k, ns_e, cid)
+  local p = writes_prefix(ns_e, cid)
+  return redis.call('ZRANGEBYLEX', k[K_WX], '[' .. p, '(' .. p .. '\255')
+end
+
+-- Pending writes of one checkpoint: their stored blobs, in name order.
+local function writes_of(k, ns_e, cid)
+  local names = write_names(k, ns_e, cid)
+  if #names == 0 then return {} end
+  return hmget_all(k[K_W], names)
+end
+
+-- Channel values a checkpoint references (decoded meta record), in its own field order.
+local function values_of(k, meta)
+  local fields = meta[3]
+  if #fields == 0 then return {} end
+  return hmget_all(k[K_V], fields)
+end
+
+-- The channel of a pending-write blob: <2-byte length><channel><payload>.
+local function write_channel(blob)
+  local n = string.byte(blob, 1) * 256 + string.byte(blob, 2)
+  return string.sub(blob, 3, 2 + n)
+end
+
+-- A stored value blob is <tag length byte><tag><payload>; "empty" marks a channel without value.
+local function is_empty_value(blob)
+  return string.byte(blob, 1) == 5 and string.sub(blob, 2, 6) == 'empty'
+end
+
+-- The latest checkpoint id of a namespace, or nil.
+local function latest_cid(k, ns_e)
+  local r = redis.call('ZREVRANGEBYLEX', k[K_I], '(' .. ns_e .. '\1', '[' .. ns_e .. NUL, 'LIMIT', 0, 1)
+  if #r == 0 then return nil end
+  local _, cid = split_first(r[1])
+  return cid
+end
+
+-- Remove one checkpoint with its pending writes and index entries (values: see gc_values).
+local function drop_checkpoint(k, tag, ns_e, cid, gix)
+  local f = ns_e .. NUL .. cid
+  local m = redis.call('HGET', k[K_M], f)
+  if m then
+    local run = cmsgpack.unpack(m)[5]
+    if run ~= '' then redis.call('ZREM', k[K_R], run .. NUL .. f) end
+  end
+  redis.call('HDEL', k[K_C], f)
+  redis.call('HDEL', k[K_M], f)
+  redis.call('ZREM', k[K_I], f)
+  redis.call('ZREM', k[K_J], cid .. NUL .. ns_e)
+  local names = write_names(k, ns_e, cid)
+  if #names > 0 then
+    chunked('HDEL', k[K_W], names)
+    chunked('ZREM', k[K_WX], names)
+  end
+  if gix then redis.call('ZREM', gix, cid .. NUL .. tag .. NUL .. ns_e) end
+end
+
+-- Delete channel values no remaining checkpoint references, and namespaces left empty.
+local function gc_values(k)
+  local referenced = {}
+  for _, m in ipairs(redis.call('HVALS', k[K_M])) do
+    for _, f in ipairs(cmsgpack.unpack(m)[3]) do referenced[f] = true end
+  end
+  local dead = {}
+  for _, f in ipairs(redis.call('HKEYS', k[K_V])) do
+    if not referenced[f] then dead[#dead + 1] = f end
+  end
+  chunked('HDEL', k[K_V], dead)
+  for _, ns_e in ipairs(redis.call('HKEYS', k[K_N])) do
+    local lo, hi = '[' .. ns_e .. NUL, '(' .. ns_e .. '\1'
+    if #redis.call('ZRANGEBYLEX', k[K_I], lo, hi, 'LIMIT', 0, 1) == 0
+        and #redis.call('ZRANGEBYLEX', k[K_WX], lo, hi, 'LIMIT', 0, 1) == 0 then
+      redis.call('HDEL', k[K_N], ns_e)
+    end
+  end
+  if redis.call('HLEN', k[K_N]) == 0 then
+    redis.call('UNLINK', unpack(k, 1, 10))
+  end
+end
+
+-- Give every key of the thread the same expiry (milliseconds; 0 leaves them alone).
+local function touch(k, ttl)
+  if ttl > 0 then
+    for i = 1, 10 do redis.call('PEXPIRE', k[i], ttl) end
+  end
+end

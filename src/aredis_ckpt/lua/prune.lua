@@ -1,0 +1,45 @@
+-- prune: keep the newest `keep` checkpoints of every namespace of the thread (with their pending
+-- writes and the values they reference); drop the rest.  KEYS: the thread's ten keys, then
+-- optionally the global index.  ARGV: T, global key base, keep (>= 1).
+local tag, gbase, keep = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local gix = false
+if #KEYS > 10 then gix = KEYS[11] end
+local runs = {}
+for _, ns_e in ipairs(redis.call('HKEYS', KEYS[K_N])) do
+  local lo, hi = '[' .. ns_e .. NUL, '(' .. ns_e .. '\1'
+  local members = redis.call('ZREVRANGEBYLEX', KEYS[K_I], hi, lo)
+  local kept = {}
+  for i, member in ipairs(members) do
+    local _, cid = split_first(member)
+    if i <= keep then
+      kept[#kept + 1] = writes_prefix(ns_e, cid)
+    else
+      local m = redis.call('HGET', KEYS[K_M], member)
+      if m then
+        local run = cmsgpack.unpack(m)[5]
+        if run ~= '' then runs[run] = true end
+      end
+      drop_checkpoint(KEYS, tag, ns_e, cid, gix)
+    end
+  end
+  -- pending writes stored for checkpoints that no longer exist
+  local dead = {}
+  for _, name in ipairs(redis.call('ZRANGEBYLEX', KEYS[K_WX], lo, hi)) do
+    local live = false
+    for _, p in ipairs(kept) do
+      if string.sub(name, 1, #p) == p then live = true; break end
+    end
+    if not live then dead[#dead + 1] = name end
+  end
+  chunked('HDEL', KEYS[K_W], dead)
+  chunked('ZREM', KEYS[K_WX], dead)
+end
+if gix then
+  for run in pairs(runs) do
+    if #redis.call('ZRANGEBYLEX', KEYS[K_R], '[' .. run .. NUL, '(' .. run .. '\1', 'LIMIT', 0, 1) == 0 then
+      redis.call('SREM', gbase .. 'run:' .. run, tag)
+    end
+  end
+end
+gc_values(KEYS)
+return 1

@@ -1,0 +1,33 @@
+"""Saver fixtures, written once for the async saver and generated for the sync one."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import pytest
+
+from aredis_ckpt import AsyncRedisSaver
+
+SaverFactory = Callable[..., AbstractAsyncContextManager[AsyncRedisSaver]]
+
+
+@pytest.fixture
+def make_saver(redis_url: str, key_prefix: str) -> SaverFactory:
+    """A factory of new, set-up savers (each with its own client) on the test's prefix."""
+
+    @asynccontextmanager
+    async def factory(**kwargs: Any) -> AsyncIterator[AsyncRedisSaver]:
+        kwargs.setdefault("key_prefix", key_prefix)
+        async with AsyncRedisSaver.from_conn_string(redis_url, **kwargs) as saver:
+            await saver.asetup()
+            yield saver
+
+    return factory
+
+
+@pytest.fixture
+async def saver(make_saver: SaverFactory) -> AsyncIterator[AsyncRedisSaver]:
+    async with make_saver() as s:
+        yield s

@@ -1,0 +1,35 @@
+# This file was generated from tests/_async/conftest.py by scripts/unasync.py -- do not change it.
+# Edit the async source and run `python scripts/unasync.py` instead.
+"""Saver fixtures, written once for the async saver and generated for the sync one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+import pytest
+
+from aredis_ckpt import RedisSaver
+
+SaverFactory = Callable[..., AbstractContextManager[RedisSaver]]
+
+
+@pytest.fixture
+def make_saver(redis_url: str, key_prefix: str) -> SaverFactory:
+    """A factory of new, set-up savers (each with its own client) on the test's prefix."""
+
+    @contextmanager
+    def factory(**kwargs: Any) -> Iterator[RedisSaver]:
+        kwargs.setdefault("key_prefix", key_prefix)
+        with RedisSaver.from_conn_string(redis_url, **kwargs) as saver:
+            saver.setup()
+            yield saver
+
+    return factory
+
+
+@pytest.fixture
+def saver(make_saver: SaverFactory) -> Iterator[RedisSaver]:
+    with make_saver() as s:
+        yield s

@@ -141,14 +141,16 @@ def dump_write(
     raw = encode(channel)
     if len(raw) > 0xFFFF:
         raise ValueError(f"channel name too long: {channel[:50]!r}...")
-    return struct.pack(">H", len(raw)) + raw + ormsgpack.packb((task_id, idx, tag, data, task_path))
+    payload = ormsgpack.packb((encode(task_id), idx, tag, data, encode(task_path)))
+    return struct.pack(">H", len(raw)) + raw + payload
 
 
 def load_write(serde: SerializerProtocol, blob: bytes) -> tuple[tuple[str, str, int], Any]:
     """A pending write as ``((task_path, task_id, idx), (task_id, channel, value))``."""
     (n,) = struct.unpack_from(">H", blob)
     channel = decode(blob[2 : 2 + n])
-    task_id, idx, tag, data, task_path = ormsgpack.unpackb(blob[2 + n :])
+    task_raw, idx, tag, data, path_raw = ormsgpack.unpackb(blob[2 + n :])
+    task_id, task_path = decode(task_raw), decode(path_raw)
     return (task_path, task_id, idx), (task_id, channel, serde.loads_typed((tag, data)))
 
 

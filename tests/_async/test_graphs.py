@@ -423,9 +423,7 @@ def _pair() -> StateGraph[LogState]:
     return builder
 
 
-async def test_pending_writes_survive_failure(
-    saver: AsyncRedisSaver, make_saver: SaverFactory
-) -> None:
+async def test_pending_writes_on_failure(saver: AsyncRedisSaver, make_saver: SaverFactory) -> None:
     tid = f"pending-{uuid.uuid4()}"
     # One task at a time, in node-name order: "a_steady" has finished (and its writes
     # have been handed to the saver) before "b_flaky" starts, with no timing involved.

@@ -2,10 +2,10 @@
 # Edit the async source and run `python scripts/unasync.py` instead.
 """End-to-end LangGraph runs against the saver.
 
-Written once for the async API; the sync twin in ``tests/_sync`` is generated from this
-file by unasync, so everything here must read true (and run) in both forms: node
-functions are plain ``def`` (they run under both invoke styles) and any concurrency comes
-from LangGraph itself (parallel nodes, ``Send`` fan-out), never from the test.
+The async tests are the source and unasync generates their sync twin, so everything here
+must read true (and run) in both forms: node functions are plain ``def`` (they run under
+either invoke style) and any concurrency comes from LangGraph itself (parallel nodes,
+``Send`` fan-out), never from the test.
 """
 
 from __future__ import annotations
@@ -46,8 +46,12 @@ def _cfg(thread_id: str, checkpoint_ns: str | None = None) -> RunnableConfig:
     return {"configurable": configurable}
 
 
-def _id(config: RunnableConfig | None) -> str | None:
-    return None if config is None else config["configurable"]["checkpoint_id"]
+def _id(config: RunnableConfig) -> str:
+    return str(config["configurable"]["checkpoint_id"])
+
+
+def _parent_id(item: StateSnapshot | CheckpointTuple) -> str | None:
+    return None if item.parent_config is None else _id(item.parent_config)
 
 
 def _tuples(saver: RedisSaver, config: RunnableConfig) -> list[CheckpointTuple]:
@@ -169,9 +173,8 @@ def test_multi_turn_thread_resumed_by_fresh_saver(make_saver: SaverFactory) -> N
         assert [type(m) for m in out["messages"]] == [HumanMessage, AIMessage] * 4
         assert out["messages"][:6] == before.values["messages"]
         assert out["messages"][-1].content == "echo: turn 3"
-        after = graph.get_state(config)
-        assert _id(after.parent_config) is not None
-        assert (graph.get_state(before.config)).values == before.values
+        older = graph.get_state(before.config)
+        assert older.values == before.values
 
 
 # -- 2. subgraph checkpoints live in their own namespaces -----------------------------------
@@ -199,7 +202,7 @@ def test_subgraph_checkpoints_are_namespaced(saver: RedisSaver) -> None:
         # each namespace is its own chain: exactly one root, every parent is in the group
         ids = {_id(t.config) for t in group}
         assert sum(t.parent_config is None for t in group) == 1
-        assert all(_id(t.parent_config) in ids for t in group if t.parent_config)
+        assert all(_parent_id(t) in ids for t in group if t.parent_config)
         if ns:
             # subgraph checkpoints point back at the root checkpoint that spawned them
             assert all(t.metadata["parents"][""] in root_ids for t in group)
@@ -287,7 +290,8 @@ def test_send_fan_out_writes_every_result_once(saver: RedisSaver) -> None:
     [fan_step] = [s for s in history if s.next and set(s.next) == {"worker"}]
     assert len(fan_step.next) == n
     # the planner's Send packets, saved by one task, keep their order
-    planned = saver.get_tuple(fan_step.parent_config or {})
+    assert fan_step.parent_config is not None
+    planned = saver.get_tuple(fan_step.parent_config)
     assert planned is not None
     sends = [w[2] for w in planned.pending_writes or [] if isinstance(w[2], Send)]
     assert [s.arg["i"] for s in sends] == list(range(n))
@@ -312,7 +316,7 @@ def test_history_replay_and_fork(saver: RedisSaver) -> None:
     assert [s.next for s in history] == [(), ("c",), ("b",), ("a",), ("__start__",)]
     ids = [_id(s.config) for s in history]
     assert ids == sorted(ids, reverse=True)  # newest first
-    assert [_id(s.parent_config) for s in history] == [*ids[1:], None]
+    assert [_parent_id(s) for s in history] == [*ids[1:], None]
     assert _history(graph, config, limit=2) == history[:2]
     assert _history(graph, config, before=history[1].config) == history[2:]
 
@@ -323,7 +327,7 @@ def test_history_replay_and_fork(saver: RedisSaver) -> None:
     replayed = _history(graph, config)
     new = [s for s in replayed if _id(s.config) not in set(ids)]
     assert new
-    assert _id(new[-1].parent_config) == _id(after_a.config)  # the branch starts at "a"
+    assert _parent_id(new[-1]) == _id(after_a.config)  # the branch starts at "a"
     assert _id(replayed[0].config) == _id(new[0].config)  # and is now the head
     assert (graph.get_state(history[0].config)).values == history[0].values
 
@@ -331,7 +335,7 @@ def test_history_replay_and_fork(saver: RedisSaver) -> None:
     after_b = history[1]
     fork_config = graph.update_state(after_b.config, {"log": ["edited"]})
     fork = graph.get_state(fork_config)
-    assert _id(fork.parent_config) == _id(after_b.config)
+    assert _parent_id(fork) == _id(after_b.config)
     assert fork.metadata["source"] == "update"
     assert fork.values == {"log": ["in", "a", "b", "edited"]}
     assert fork.next == ("c",)
@@ -341,7 +345,7 @@ def test_history_replay_and_fork(saver: RedisSaver) -> None:
     ]
     assert graph.invoke(None, fork_config) == {"log": ["in", "a", "b", "edited", "c"]}
     head = graph.get_state(config)
-    assert _id(head.parent_config) == _id(fork_config)
+    assert _parent_id(head) == _id(fork_config)
     assert (graph.get_state(after_b.config)).values == after_b.values
 
 
@@ -421,7 +425,7 @@ def _pair() -> StateGraph[LogState]:
     return builder
 
 
-def test_pending_writes_survive_failure(saver: RedisSaver, make_saver: SaverFactory) -> None:
+def test_pending_writes_on_failure(saver: RedisSaver, make_saver: SaverFactory) -> None:
     tid = f"pending-{uuid.uuid4()}"
     # One task at a time, in node-name order: "a_steady" has finished (and its writes
     # have been handed to the saver) before "b_flaky" starts, with no timing involved.
@@ -434,11 +438,10 @@ def test_pending_writes_survive_failure(saver: RedisSaver, make_saver: SaverFact
     assert state.next == ("b_flaky",)
     tasks = {t.name: t for t in state.tasks}
     assert tasks["a_steady"].result == {"log": ["steady"]}
-    assert "flaky failure" in (tasks["b_flaky"].error or "")
+    assert "flaky failure" in str(tasks["b_flaky"].error)
     saved = saver.get_tuple(state.config)
     assert saved is not None
-    channels = {(w[1], repr(w[2])) for w in saved.pending_writes or []}
-    assert ("log", "['steady']") in channels
+    assert ("log", ["steady"]) in [(w[1], w[2]) for w in saved.pending_writes or []]
 
     with make_saver() as fresh:
         graph = _pair().compile(checkpointer=fresh)

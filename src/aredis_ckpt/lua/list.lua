@@ -19,6 +19,7 @@ local keys_cache, ns_cache, thread_cache = {}, {}, {}
 while #out < limit and scanned < budget do
   local want = math.min(256, budget - scanned)
   local batch = redis.call('ZREVRANGEBYLEX', index, maxb, minb, 'LIMIT', 0, want)
+  local full = false
   for _, member in ipairs(batch) do
     scanned = scanned + 1
     last = member
@@ -65,11 +66,12 @@ while #out < limit and scanned < budget do
           end
           out[#out + 1] = {cid, redis.call('HGET', k[K_C], f), meta[1], meta[2], values_of(k, meta),
                            writes_of(k, ns_e, cid), ns, thread}
-          if #out >= limit then break end
+          if #out >= limit then full = true; break end
         end
       end
     end
   end
+  if full then break end
   if #batch < want then exhausted = true; break end
   maxb = '(' .. last
 end

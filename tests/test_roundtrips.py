@@ -1,0 +1,176 @@
+"""Exact network round trips per operation, counted on the client's connections.
+
+A connection class that counts every packed send (a pipeline is one send) is plugged into the
+client's pool; the server's own command statistics confirm that each operation ran as a single
+EVALSHA.  Speed itself is for the benchmarks; these counts are exact, so they are asserted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from langgraph.checkpoint.base import empty_checkpoint
+from langgraph.checkpoint.base.id import uuid6
+from redis import BlockingConnectionPool, Connection, Redis
+from redis.asyncio import BlockingConnectionPool as AsyncBlockingConnectionPool
+from redis.asyncio import Connection as AsyncConnection
+from redis.asyncio import Redis as AsyncRedis
+
+from aredis_ckpt import AsyncRedisSaver, RedisSaver
+
+SENDS = {"n": 0}
+
+
+class CountingConnection(Connection):
+    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        SENDS["n"] += 1
+        super().send_packed_command(command, check_health)
+
+
+class AsyncCountingConnection(AsyncConnection):
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        SENDS["n"] += 1
+        await super().send_packed_command(command, check_health)
+
+
+def _conf(thread: str, ns: str = "", cid: str | None = None) -> dict[str, Any]:
+    c: dict[str, Any] = {"thread_id": thread, "checkpoint_ns": ns}
+    if cid:
+        c["checkpoint_id"] = cid
+    return {"configurable": c}
+
+
+def _checkpoint(i: int) -> Any:
+    cp = empty_checkpoint()
+    cp["id"] = str(uuid6(clock_seq=-1))
+    cp["channel_values"] = {"messages": [f"message {j}" for j in range(i + 1)], "step": i}
+    cp["channel_versions"] = {"messages": i + 1, "step": i + 1}
+    return cp
+
+
+OPS = [
+    "put",
+    "put_writes",
+    "get_tuple latest",
+    "get_tuple by id",
+    "list page (limit=10 of 60)",
+    "list page with filter",
+    "get_delta_channel_history (walks 61 ancestors)",
+]
+
+
+def _report(capsys: pytest.CaptureFixture[str], label: str, counts: dict[str, int]) -> None:
+    with capsys.disabled():
+        print(f"\n  round trips per operation, {label}:")
+        for op, n in counts.items():
+            print(f"    {op:45s} {n}")
+
+
+@pytest.fixture
+def server_evalsha(redis_url: str) -> Iterator[Any]:
+    admin = Redis.from_url(redis_url)
+
+    def calls() -> int:
+        stats = admin.info("commandstats")
+        return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
+
+    yield calls
+    admin.close()
+
+
+def test_sync_saver_uses_one_round_trip_per_operation(
+    redis_server: Any, key_prefix: str, server_evalsha: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pool = BlockingConnectionPool(
+        connection_class=CountingConnection, host="127.0.0.1", port=redis_server.port
+    )
+    client = Redis(connection_pool=pool)
+    saver = RedisSaver(client, key_prefix=key_prefix)
+    saver.setup()
+    parent = None
+    for i in range(60):
+        stored = saver.put(_conf("t", "", parent), _checkpoint(i), {"step": i}, {"messages": i + 1})
+        saver.put_writes(stored, [("messages", "w")], "task")
+        parent = stored["configurable"]["checkpoint_id"]
+    counts: dict[str, int] = {}
+
+    def measure(op: str, fn: Any) -> None:
+        before_sends, before_server = SENDS["n"], server_evalsha()
+        fn()
+        counts[op] = SENDS["n"] - before_sends
+        assert server_evalsha() - before_server == 1, op
+
+    measure("put", lambda: saver.put(_conf("t", "", parent), _checkpoint(61), {}, {"step": 62}))
+    latest = saver.get_tuple(_conf("t"))
+    assert latest is not None
+    measure("put_writes", lambda: saver.put_writes(latest.config, [("a", 1), ("b", 2)], "x"))
+    measure("get_tuple latest", lambda: saver.get_tuple(_conf("t")))
+    measure("get_tuple by id", lambda: saver.get_tuple(_conf("t", "", parent)))
+    measure("list page (limit=10 of 60)", lambda: list(saver.list(_conf("t"), limit=10)))
+    measure(
+        "list page with filter",
+        lambda: list(saver.list(_conf("t"), filter={"step": 5}, limit=1)),
+    )
+    measure(
+        "get_delta_channel_history (walks 61 ancestors)",
+        lambda: saver.get_delta_channel_history(
+            config=latest.config, channels=["messages", "never-written"]
+        ),
+    )
+    _report(capsys, "RedisSaver", counts)
+    assert counts == dict.fromkeys(OPS, 1)
+    client.close()
+    pool.disconnect()
+
+
+async def test_async_saver_uses_one_round_trip_per_operation(
+    redis_server: Any, key_prefix: str, server_evalsha: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pool = AsyncBlockingConnectionPool(
+        connection_class=AsyncCountingConnection, host="127.0.0.1", port=redis_server.port
+    )
+    client = AsyncRedis(connection_pool=pool)
+    saver = AsyncRedisSaver(client, key_prefix=key_prefix)
+    await saver.asetup()
+    parent = None
+    for i in range(60):
+        stored = await saver.aput(
+            _conf("t", "", parent), _checkpoint(i), {"step": i}, {"messages": i + 1}
+        )
+        await saver.aput_writes(stored, [("messages", "w")], "task")
+        parent = stored["configurable"]["checkpoint_id"]
+    latest = await saver.aget_tuple(_conf("t"))
+    assert latest is not None
+    counts: dict[str, int] = {}
+    ops: list[tuple[str, Any]] = [
+        ("put", lambda: saver.aput(_conf("t", "", parent), _checkpoint(61), {}, {"step": 62})),
+        ("put_writes", lambda: saver.aput_writes(latest.config, [("a", 1), ("b", 2)], "x")),
+        ("get_tuple latest", lambda: saver.aget_tuple(_conf("t"))),
+        ("get_tuple by id", lambda: saver.aget_tuple(_conf("t", "", parent))),
+        ("list page (limit=10 of 60)", lambda: _drain(saver.alist(_conf("t"), limit=10))),
+        (
+            "list page with filter",
+            lambda: _drain(saver.alist(_conf("t"), filter={"step": 5}, limit=1)),
+        ),
+        (
+            "get_delta_channel_history (walks 61 ancestors)",
+            lambda: saver.aget_delta_channel_history(
+                config=latest.config, channels=["messages", "never-written"]
+            ),
+        ),
+    ]
+    for op, make in ops:
+        before_sends, before_server = SENDS["n"], server_evalsha()
+        await make()
+        counts[op] = SENDS["n"] - before_sends
+        assert server_evalsha() - before_server == 1, op
+    _report(capsys, "AsyncRedisSaver", counts)
+    assert counts == dict.fromkeys(OPS, 1)
+    await client.aclose()
+    await pool.disconnect()
+
+
+async def _drain(it: Any) -> list[Any]:
+    return [x async for x in it]

@@ -71,8 +71,8 @@ RULES: list[tuple[str, str, dict[str, str]]] = [
 ]
 
 HEADER = (
-    "# This file was generated from {source} by scripts/unasync.py -- do not change it.\n"
-    "# Edit the async source and run `python scripts/unasync.py` instead.\n"
+    "# This file is generated from {source} -- do not change it.\n"
+    "# Edit the async source, then run `python scripts/unasync.py`.\n"
 )
 
 # Names that must not survive into generated sync code.
@@ -82,6 +82,9 @@ LEFTOVER = re.compile(
     r"delete_thread|copy_thread|delete_for_runs|prune|setup|get_delta_channel_history|"
     r"invoke|stream|get_state|get_state_history|update_state))\b"
 )
+
+
+_FIELDS = re.compile(r"(?<!\{)\{([^{}]*)\}")
 
 
 class GenerationError(Exception):
@@ -109,7 +112,13 @@ def _strip_code(text: str) -> str:
 
     kept = []
     for tok in tokenize_rt.src_to_tokens(text):
-        if tok.name in ("COMMENT", "STRING"):
+        if tok.name == "STRING":
+            prefix = re.match(r"[A-Za-z]*", tok.src)
+            if prefix and "f" in prefix.group().lower():
+                # the replacement fields of an f-string are code (and are not renamed)
+                kept.extend(f" {expr} " for expr in _FIELDS.findall(tok.src))
+            continue
+        if tok.name == "COMMENT":
             continue
         kept.append(tok.src)
     return "".join(kept)
@@ -161,14 +170,14 @@ def generate(out_root: Path) -> dict[Path, str]:
 
 
 def _format(out_root: Path, rels: list[Path]) -> None:
-    ruff = shutil.which("ruff", path=os.pathsep.join([str(Path(sys.executable).parent),
-                                                       os.environ.get("PATH", "")]))
+    ruff = shutil.which(
+        "ruff", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    )
     if ruff is None:
         raise GenerationError("ruff is needed to format generated code: pip install -e '.[dev]'")
     paths = [str(out_root / r) for r in rels]
     config = ["--config", str(ROOT / "pyproject.toml")]
-    subprocess.run([ruff, "check", "--fix-only", "--quiet", *config, *paths], check=False,
-                   cwd=ROOT)
+    subprocess.run([ruff, "check", "--fix-only", "--quiet", *config, *paths], check=False, cwd=ROOT)
     subprocess.run([ruff, "format", "--quiet", *config, *paths], check=True, cwd=ROOT)
 
 
@@ -212,8 +221,11 @@ def main(argv: list[str] | None = None) -> int:
             problems += 1
             print(f"orphaned generated file (its async source is gone): {rel}")
         if problems:
-            print(f"unasync --check: {problems} generated file(s) out of date; "
-                  "run `python scripts/unasync.py`", file=sys.stderr)
+            print(
+                f"unasync --check: {problems} generated file(s) out of date; "
+                "run `python scripts/unasync.py`",
+                file=sys.stderr,
+            )
             return 1
         print(f"unasync --check: {len(fresh)} generated file(s) up to date")
         return 0

@@ -22,7 +22,6 @@ from langgraph.checkpoint.base import (
     CheckpointTuple,
     DeltaChannelHistory,
     PendingWrite,
-    get_checkpoint_id,
     get_checkpoint_metadata,
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
@@ -108,7 +107,9 @@ class ListQuery:
 
 def _configurable(config: RunnableConfig | None, what: str) -> Mapping[str, Any]:
     if not isinstance(config, Mapping):
-        raise TypeError(f"{what}: config must be a RunnableConfig dict, got {type(config).__name__}")
+        raise TypeError(
+            f"{what}: config must be a RunnableConfig dict, got {type(config).__name__}"
+        )
     conf = config.get("configurable")
     if not isinstance(conf, Mapping):
         raise ValueError(f"{what}: config has no 'configurable' section: {config!r}")
@@ -163,12 +164,8 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
 
         The random part keeps two forks that reach the same counter from sharing a stored value.
         """
-        if current is None:
-            current_v = 0
-        elif isinstance(current, int):
-            current_v = current
-        else:
-            current_v = int(str(current).split(".")[0])
+        # tests and older threads may hand in int versions: str() covers both
+        current_v = 0 if current is None else int(str(current).split(".")[0])
         return f"{current_v + 1:032}.{random.random():016}"
 
     # ------------------------------------------------------------------ setup
@@ -296,7 +293,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         try:
             checkpoint, metadata = _serde.load_checkpoint(self.serde, c_blob)
             values: dict[str, Any] = {}
-            for channel_raw, blob in zip(channels, value_blobs):
+            for channel_raw, blob in zip(channels, value_blobs, strict=True):
                 channel = decode(channel_raw)
                 if blob is None:
                     continue
@@ -397,9 +394,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             if exact:
                 max_b = min_b = b"[" + ns_member(ns_e, exact)
             else:
-                max_b = (
-                    b"(" + ns_member(ns_e, before_id) if before_id else b"(" + ns_e + b"\x01"
-                )
+                max_b = b"(" + ns_member(ns_e, before_id) if before_id else b"(" + ns_e + b"\x01"
                 min_b = b"[" + ns_e + NUL
             return ListQuery(
                 keys=tk.all,
@@ -496,9 +491,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 raise ValueError("prune: keep_last only goes with strategy='keep_latest'")
             return 0
         if strategy != "keep_latest":
-            raise ValueError(
-                f"prune: unknown strategy {strategy!r}; use 'keep_latest' or 'delete'"
-            )
+            raise ValueError(f"prune: unknown strategy {strategy!r}; use 'keep_latest' or 'delete'")
         if keep_last is None:
             return 1
         if isinstance(keep_last, bool) or not isinstance(keep_last, int) or keep_last < 1:
@@ -533,8 +526,9 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
 
     def _log_call(self, op: str, call: ScriptCall) -> None:
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("%s keys=%d args=%d prefix=%r", op, len(call.keys), len(call.args),
-                         self.key_prefix)
+            logger.debug(
+                "%s keys=%d args=%d prefix=%r", op, len(call.keys), len(call.args), self.key_prefix
+            )
 
 
 def schema_version_bytes() -> bytes:

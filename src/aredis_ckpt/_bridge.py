@@ -76,7 +76,11 @@ class AsyncSaverMixin(BaseRedisSaver):
         raise NotImplementedError
 
     async def aprune(
-        self, thread_ids: Sequence[str], *, strategy: str = "keep_latest", keep_last: int | None = None
+        self,
+        thread_ids: Sequence[str],
+        *,
+        strategy: str = "keep_latest",
+        keep_last: int | None = None,
     ) -> None:
         raise NotImplementedError
 
@@ -130,9 +134,7 @@ class AsyncSaverMixin(BaseRedisSaver):
         strategy: str = "keep_latest",
         keep_last: int | None = None,
     ) -> None:
-        self._bridge(
-            "prune", self.aprune(thread_ids, strategy=strategy, keep_last=keep_last)
-        )
+        self._bridge("prune", self.aprune(thread_ids, strategy=strategy, keep_last=keep_last))
 
     def get_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]
@@ -160,7 +162,11 @@ class SaverMixin(BaseRedisSaver):
         raise NotImplementedError
 
     def prune(
-        self, thread_ids: Sequence[str], *, strategy: str = "keep_latest", keep_last: int | None = None
+        self,
+        thread_ids: Sequence[str],
+        *,
+        strategy: str = "keep_latest",
+        keep_last: int | None = None,
     ) -> None:
         raise NotImplementedError
 
@@ -208,7 +214,11 @@ class SaverMixin(BaseRedisSaver):
         raise _refuse("acopy_thread")
 
     async def aprune(
-        self, thread_ids: Sequence[str], *, strategy: str = "keep_latest", keep_last: int | None = None
+        self,
+        thread_ids: Sequence[str],
+        *,
+        strategy: str = "keep_latest",
+        keep_last: int | None = None,
     ) -> None:
         raise _refuse("aprune")
 

@@ -50,5 +50,7 @@ def ttl_milliseconds(ttl: TTLConfig | None) -> tuple[int, bool]:
     if minutes is None:
         return 0, False
     if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes <= 0:
-        raise ValueError(f"ttl['default_ttl'] must be a positive number of minutes, got {minutes!r}")
+        raise ValueError(
+            f"ttl['default_ttl'] must be a positive number of minutes, got {minutes!r}"
+        )
     return max(1, round(minutes * 60_000)), bool(ttl.get("refresh_on_read", False))

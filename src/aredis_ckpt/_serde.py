@@ -178,6 +178,4 @@ def canonical(value: Any) -> str:
     Exact for ``None``, strings, numbers, booleans and JSON-like containers of them; other
     objects compare by type and ``repr``.
     """
-    return json.dumps(
-        _normalise(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    return json.dumps(_normalise(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)

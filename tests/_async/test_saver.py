@@ -115,8 +115,9 @@ async def test_unchanged_channels_are_never_rewritten(saver: AsyncRedisSaver) ->
     # The second checkpoint claims a different "big" value, but "big" is not in new_versions:
     # the saver must not write it, and must read "big" back from version 1.
     second = make_checkpoint({"big": "NOT STORED", "small": 2}, {"big": 1, "small": 2})
-    c2 = await saver.aput(cfg("t", "", c1["configurable"]["checkpoint_id"]), second, md(1),
-                          {"small": 2})
+    c2 = await saver.aput(
+        cfg("t", "", c1["configurable"]["checkpoint_id"]), second, md(1), {"small": 2}
+    )
     tup = await saver.aget_tuple(c2)
     assert tup is not None
     assert tup.checkpoint["channel_values"] == {"big": "original", "small": 2}
@@ -322,8 +323,12 @@ async def test_delete_for_runs_removes_checkpoints_writes_and_values(
 ) -> None:
     first = await put_chain(saver, "t", 2, run_id="run-a")
     second_cp = make_checkpoint({"count": 99, "const": "same"}, {"count": 99, "const": 1})
-    second = await saver.aput(cfg("t", "", first[-1]["configurable"]["checkpoint_id"]),
-                              second_cp, md(5, run_id="run-b"), {"count": 99})
+    second = await saver.aput(
+        cfg("t", "", first[-1]["configurable"]["checkpoint_id"]),
+        second_cp,
+        md(5, run_id="run-b"),
+        {"count": 99},
+    )
     await saver.aput_writes(first[0], [("w", 1)], "task")
     await put_chain(saver, "u", 2, run_id="run-a")
     await saver.adelete_for_runs(["run-a", "never-ran"])
@@ -361,9 +366,7 @@ async def test_delta_channel_history_matches_in_memory_saver(saver: AsyncRedisSa
                 config=last, channels=["log", "other", "absent"]
             )
         )
-        results.append(
-            await target.aget_delta_channel_history(config=cfg("t"), channels=["log"])
-        )
+        results.append(await target.aget_delta_channel_history(config=cfg("t"), channels=["log"]))
     assert results[0] == results[2]
     assert results[1] == results[3]
     assert results[0]["log"]["seed"] == "snapshot-3"

@@ -1,5 +1,5 @@
-# This file was generated from tests/_async/conftest.py by scripts/unasync.py -- do not change it.
-# Edit the async source and run `python scripts/unasync.py` instead.
+# This file is generated from tests/_async/conftest.py -- do not change it.
+# Edit the async source, then run `python scripts/unasync.py`.
 """Saver fixtures, written once for the async saver and generated for the sync one."""
 
 from __future__ import annotations

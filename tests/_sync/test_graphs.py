@@ -1,5 +1,5 @@
-# This file was generated from tests/_async/test_graphs.py by scripts/unasync.py -- do not change it.
-# Edit the async source and run `python scripts/unasync.py` instead.
+# This file is generated from tests/_async/test_graphs.py -- do not change it.
+# Edit the async source, then run `python scripts/unasync.py`.
 """End-to-end LangGraph runs against the saver.
 
 The async tests are the source and unasync generates their sync twin, so everything here

@@ -1,5 +1,5 @@
-# This file was generated from tests/_async/test_saver.py by scripts/unasync.py -- do not change it.
-# Edit the async source and run `python scripts/unasync.py` instead.
+# This file is generated from tests/_async/test_saver.py -- do not change it.
+# Edit the async source, then run `python scripts/unasync.py`.
 """Behaviour of the saver's operations against a real Redis, beyond the conformance suite.
 
 Written once for AsyncRedisSaver; scripts/unasync.py generates the RedisSaver twin.

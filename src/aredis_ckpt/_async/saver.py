@@ -67,12 +67,14 @@ class AsyncRedisSaver(AsyncSaverMixin):
         if redis_client is not None and connection_pool is not None:
             raise ValueError("pass either redis_client= or connection_pool=, not both")
         client: AsyncRedis | AsyncRedisCluster = (
-            redis_client if redis_client is not None else AsyncRedis(connection_pool=connection_pool)
+            redis_client
+            if redis_client is not None
+            else AsyncRedis(connection_pool=connection_pool)
         )
         if not isinstance(client, (AsyncRedis, AsyncRedisCluster)):
             raise TypeError(
-                f"redis_client must be a {AsyncRedis.__module__}.Redis or RedisCluster, "
-                f"got {type(client).__name__}"
+                "redis_client must be a redis-py Redis or RedisCluster client of the saver's "
+                f"kind (asyncio or not), got {type(client).__module__}.{type(client).__name__}"
             )
         if client.get_encoder().decode_responses:
             raise ValueError(
@@ -228,7 +230,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
             pipe.execute_command("SMEMBERS", self._pk.run(run))
         members = await pipe.execute()
         by_thread: dict[bytes, builtins.list[bytes]] = {}
-        for run, tags in zip(runs, members):
+        for run, tags in zip(runs, members, strict=True):
             for tag in tags:
                 by_thread.setdefault(tag, []).append(run)
         for tag, thread_runs in by_thread.items():

@@ -1,5 +1,5 @@
-# This file was generated from src/aredis_ckpt/_async/saver.py by scripts/unasync.py -- do not change it.
-# Edit the async source and run `python scripts/unasync.py` instead.
+# This file is generated from src/aredis_ckpt/_async/saver.py -- do not change it.
+# Edit the async source, then run `python scripts/unasync.py`.
 """The Redis checkpoint saver: the only module that sequences Redis I/O.
 
 Written once; ``scripts/unasync.py`` generates the synchronous twin from it.  Each checkpoint
@@ -73,8 +73,8 @@ class RedisSaver(SaverMixin):
         )
         if not isinstance(client, (Redis, RedisCluster)):
             raise TypeError(
-                f"redis_client must be a {AsyncRedis.__module__}.Redis or RedisCluster, "
-                f"got {type(client).__name__}"
+                "redis_client must be a redis-py Redis or RedisCluster client of the saver's "
+                f"kind (asyncio or not), got {type(client).__module__}.{type(client).__name__}"
             )
         if client.get_encoder().decode_responses:
             raise ValueError(
@@ -226,7 +226,7 @@ class RedisSaver(SaverMixin):
             pipe.execute_command("SMEMBERS", self._pk.run(run))
         members = pipe.execute()
         by_thread: dict[bytes, builtins.list[bytes]] = {}
-        for run, tags in zip(runs, members):
+        for run, tags in zip(runs, members, strict=True):
             for tag in tags:
                 by_thread.setdefault(tag, []).append(run)
         for tag, thread_runs in by_thread.items():

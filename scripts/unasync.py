@@ -38,6 +38,7 @@ COMMON = {
     "AsyncSaverMixin": "SaverMixin",
     "AsyncRedis": "Redis",
     "AsyncRedisCluster": "RedisCluster",
+    "AsyncSentinel": "Sentinel",
     "AsyncConnectionPool": "ConnectionPool",
     "AsyncBlockingConnectionPool": "BlockingConnectionPool",
     "aget_tuple": "get_tuple",

@@ -28,6 +28,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from aredis_ckpt import _serde
 from aredis_ckpt._config import (
+    DEFAULT_KEY_PREFIX,
     LIST_PAGE,
     LIST_SCAN_BUDGET,
     SCHEMA_VERSION,
@@ -529,6 +530,39 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             logger.debug(
                 "%s keys=%d args=%d prefix=%r", op, len(call.keys), len(call.args), self.key_prefix
             )
+
+
+def pick_connection_source(
+    redis_url: object, redis_client: object, connection_pool: object
+) -> object:
+    """The one connection source among the constructor's arguments."""
+    given = [x for x in (redis_url, redis_client, connection_pool) if x is not None]
+    if not given:
+        raise ValueError(
+            "pass a Redis URL, redis_client= or connection_pool= (or use "
+            "from_conn_string(url) to let the saver manage its own client)"
+        )
+    if len(given) > 1:
+        raise ValueError("pass only one of redis_url, redis_client and connection_pool")
+    return given[0]
+
+
+def resolve_prefix(
+    key_prefix: str | None, checkpoint_prefix: str | None, checkpoint_write_prefix: str | None
+) -> str:
+    """``key_prefix``, or the official package's ``checkpoint_prefix`` for it."""
+    if checkpoint_write_prefix is not None and not isinstance(checkpoint_write_prefix, str):
+        raise TypeError(f"checkpoint_write_prefix must be a str, got {checkpoint_write_prefix!r}")
+    if key_prefix is not None and checkpoint_prefix is not None and key_prefix != checkpoint_prefix:
+        raise ValueError(
+            f"key_prefix={key_prefix!r} and checkpoint_prefix={checkpoint_prefix!r} name the "
+            "same setting: pass one of them"
+        )
+    if key_prefix is not None:
+        return key_prefix
+    if checkpoint_prefix is not None:
+        return checkpoint_prefix
+    return DEFAULT_KEY_PREFIX
 
 
 def schema_version_bytes() -> bytes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
@@ -22,22 +22,29 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
-from aredis_ckpt._base import ScriptCall, logger, schema_version_bytes
+from aredis_ckpt._base import (
+    ScriptCall,
+    logger,
+    pick_connection_source,
+    resolve_prefix,
+    schema_version_bytes,
+)
 from aredis_ckpt._bridge import AsyncSaverMixin
 from aredis_ckpt._compat import (
     AsyncBlockingConnectionPool,
     AsyncConnectionPool,
     AsyncRedis,
     AsyncRedisCluster,
+    AsyncSentinel,
     NoScriptError,
 )
 from aredis_ckpt._config import (
-    DEFAULT_KEY_PREFIX,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_POOL_TIMEOUT,
     TTLConfig,
 )
 from aredis_ckpt._scripts import SCRIPTS, LuaScript
+from aredis_ckpt._urls import parse_url
 
 __all__ = ["AsyncRedisSaver"]
 
@@ -46,35 +53,44 @@ class AsyncRedisSaver(AsyncSaverMixin):
     """LangGraph checkpoint saver on plain Redis 6.2+ / Valkey (no modules).
 
     Every ``put``, ``put_writes``, ``get_tuple`` and ``list`` page is one round trip; writes are
-    atomic.  Pass a client you own as ``redis_client`` (the saver never closes it), or use
-    ``from_conn_string`` to have the saver create and close its own.
+    atomic.  The first argument is a URL (the saver then owns its client: close it with
+    ``aclose()`` or use the saver as a context manager), or a client or connection pool you
+    own, which the saver never closes.  ``from_conn_string`` is the context-manager form.
+
+    The keyword arguments of ``langgraph-checkpoint-redis`` are accepted too: ``redis_url``,
+    ``redis_client``, ``connection_args``, ``ttl``, ``checkpoint_prefix`` (our ``key_prefix``)
+    and ``checkpoint_write_prefix`` (accepted; writes live with their thread under the one
+    prefix, so that reads and writes stay single atomic scripts).
     """
 
     def __init__(
         self,
-        redis_client: AsyncRedis | AsyncRedisCluster | None = None,
+        redis_url: str | AsyncRedis | AsyncRedisCluster | AsyncConnectionPool | None = None,
         *,
+        redis_client: AsyncRedis | AsyncRedisCluster | AsyncConnectionPool | None = None,
         connection_pool: AsyncConnectionPool | None = None,
-        key_prefix: str = DEFAULT_KEY_PREFIX,
+        connection_args: Mapping[str, Any] | None = None,
+        key_prefix: str | None = None,
+        checkpoint_prefix: str | None = None,
+        checkpoint_write_prefix: str | None = None,
         ttl: TTLConfig | None = None,
         serde: SerializerProtocol | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
     ) -> None:
-        if redis_client is None and connection_pool is None:
-            raise ValueError(
-                "pass redis_client= (or connection_pool=), or use "
-                "from_conn_string(url) to let the saver manage its own client"
-            )
-        if redis_client is not None and connection_pool is not None:
-            raise ValueError("pass either redis_client= or connection_pool=, not both")
-        client: AsyncRedis | AsyncRedisCluster = (
-            redis_client
-            if redis_client is not None
-            else AsyncRedis(connection_pool=connection_pool)
-        )
-        if not isinstance(client, (AsyncRedis, AsyncRedisCluster)):
+        source = pick_connection_source(redis_url, redis_client, connection_pool)
+        self._owned: builtins.list[Any] = []
+        client: AsyncRedis | AsyncRedisCluster
+        if isinstance(source, str):
+            client = self._client_from_url(source, connection_args, max_connections, pool_timeout)
+        elif isinstance(source, AsyncConnectionPool):
+            client = AsyncRedis(connection_pool=source)
+        elif isinstance(source, (AsyncRedis, AsyncRedisCluster)):
+            client = source
+        else:
             raise TypeError(
-                "redis_client must be a redis-py Redis or RedisCluster client of the saver's "
-                f"kind (asyncio or not), got {type(client).__module__}.{type(client).__name__}"
+                "expected a Redis URL, or a redis-py client or connection pool of the saver's "
+                f"kind (asyncio or not), got {type(source).__module__}.{type(source).__name__}"
             )
         if client.get_encoder().decode_responses:
             raise ValueError(
@@ -82,12 +98,62 @@ class AsyncRedisSaver(AsyncSaverMixin):
                 "are binary: pass a client created with decode_responses=False"
             )
         super().__init__(
-            key_prefix=key_prefix,
+            key_prefix=resolve_prefix(key_prefix, checkpoint_prefix, checkpoint_write_prefix),
             ttl=ttl,
             serde=serde,
             cluster=isinstance(client, AsyncRedisCluster),
         )
         self._redis = client
+
+    def _client_from_url(
+        self,
+        url: str,
+        connection_args: Mapping[str, Any] | None,
+        max_connections: int,
+        pool_timeout: float | None,
+    ) -> AsyncRedis:
+        """A client the saver owns, on a pool whose callers wait for a free connection."""
+        args = dict(connection_args or {})
+        if args.get("decode_responses"):
+            raise ValueError("connection_args: decode_responses must be False for a checkpointer")
+        sentinel_url = parse_url(url)
+        if sentinel_url is None:
+            pool = AsyncBlockingConnectionPool.from_url(
+                url, max_connections=max_connections, timeout=pool_timeout, **args
+            )
+            client = AsyncRedis.from_pool(pool)
+        else:
+            user, password = sentinel_url.username, sentinel_url.password
+            # redis-py leaves the Sentinel constructor untyped
+            sentinel: Any = cast(Any, AsyncSentinel)(
+                builtins.list(sentinel_url.hosts),
+                sentinel_kwargs={"username": user, "password": password, "ssl": sentinel_url.ssl},
+                **args,
+            )
+            self._owned.extend(sentinel.sentinels)
+            client = sentinel.master_for(
+                sentinel_url.service,
+                redis_class=AsyncRedis,
+                db=sentinel_url.db,
+                ssl=sentinel_url.ssl,
+                max_connections=max_connections,
+                username=user,
+                password=password,
+            )
+        self._owned.append(client)
+        return client
+
+    async def aclose(self) -> None:
+        """Close the clients the saver created; a client or pool passed in is left open."""
+        owned, self._owned = self._owned, []
+        for client in reversed(owned):
+            await client.aclose()
+
+    async def __aenter__(self) -> AsyncRedisSaver:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     @classmethod
     @asynccontextmanager
@@ -96,30 +162,37 @@ class AsyncRedisSaver(AsyncSaverMixin):
         url: str,
         *,
         ttl: TTLConfig | None = None,
-        key_prefix: str = DEFAULT_KEY_PREFIX,
+        key_prefix: str | None = None,
         connection_args: Mapping[str, Any] | None = None,
         serde: SerializerProtocol | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
+        checkpoint_prefix: str | None = None,
+        checkpoint_write_prefix: str | None = None,
     ) -> AsyncIterator[AsyncRedisSaver]:
-        """A saver on its own client for ``redis://``, ``rediss://`` or ``unix://`` URLs.
+        """A saver on its own client, closed when the context exits.
 
-        The client's pool holds at most ``max_connections`` connections; when all are busy a
-        caller waits up to ``pool_timeout`` seconds (None: forever) instead of failing, so a
-        graph fanning out to hundreds of tasks never runs out of connections.  The client is
-        closed when the context exits.
+        URLs: ``redis://``, ``rediss://``, ``unix://``, and
+        ``redis+sentinel://host:26379[,host:port...]/service_name[/db]``.  The client's pool
+        holds at most ``max_connections`` connections; when all are busy a caller waits up to
+        ``pool_timeout`` seconds (None: forever) instead of failing, so a graph fanning out to
+        hundreds of tasks never runs out of connections.
         """
-        args = dict(connection_args or {})
-        if args.get("decode_responses"):
-            raise ValueError("connection_args: decode_responses must be False for a checkpointer")
-        pool = AsyncBlockingConnectionPool.from_url(
-            url, max_connections=max_connections, timeout=pool_timeout, **args
+        saver = cls(
+            url,
+            ttl=ttl,
+            key_prefix=key_prefix,
+            connection_args=connection_args,
+            serde=serde,
+            max_connections=max_connections,
+            pool_timeout=pool_timeout,
+            checkpoint_prefix=checkpoint_prefix,
+            checkpoint_write_prefix=checkpoint_write_prefix,
         )
-        client = AsyncRedis.from_pool(pool)
         try:
-            yield cls(client, key_prefix=key_prefix, ttl=ttl, serde=serde)
+            yield saver
         finally:
-            await client.aclose()
+            await saver.aclose()
 
     # ------------------------------------------------------------------ plumbing
 

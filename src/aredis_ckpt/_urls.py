@@ -1,0 +1,94 @@
+"""Connection URLs the savers accept, checked before any connection is made.
+
+``redis://``, ``rediss://`` and ``unix://`` go to redis-py's ``from_url``;
+``redis+sentinel://[user:password@]host[:port][,host[:port]...]/service_name[/db]`` (and
+``rediss+sentinel://``) names Sentinel nodes, the monitored service and the database, as
+``langgraph-checkpoint-redis`` documents it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+__all__ = ["SentinelURL", "parse_url"]
+
+PLAIN_SCHEMES = ("redis", "rediss", "unix")
+SENTINEL_SCHEMES = ("redis+sentinel", "rediss+sentinel")
+DEFAULT_SENTINEL_PORT = 26379
+
+
+@dataclass(frozen=True)
+class SentinelURL:
+    hosts: tuple[tuple[str, int], ...]
+    service: str
+    db: int
+    username: str | None
+    password: str | None
+    ssl: bool
+
+
+def _bad(url: str, why: str) -> ValueError:
+    shown = url
+    if "@" in url:  # never echo a password
+        scheme, _, rest = url.partition("://")
+        shown = f"{scheme}://***@{rest.rpartition('@')[2]}"
+    return ValueError(f"invalid Redis URL {shown!r}: {why}")
+
+
+def _host_port(url: str, item: str) -> tuple[str, int]:
+    if item.startswith("["):  # [IPv6]:port
+        host, sep, rest = item[1:].partition("]")
+        if not sep:
+            raise _bad(url, f"unclosed '[' in host {item!r}")
+        port_text = rest[1:] if rest.startswith(":") else ""
+        if rest and not rest.startswith(":"):
+            raise _bad(url, f"unexpected text after IPv6 host in {item!r}")
+    else:
+        host, _, port_text = item.partition(":")
+    if not host:
+        raise _bad(url, f"empty host in {item!r}")
+    if not port_text:
+        return host, DEFAULT_SENTINEL_PORT
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise _bad(url, f"port {port_text!r} of {host!r} is not a number from 1 to 65535")
+    return host, int(port_text)
+
+
+def parse_url(url: str) -> SentinelURL | None:
+    """Validate a connection URL; return the Sentinel parts for a ``*+sentinel`` URL."""
+    if not isinstance(url, str) or not url:
+        raise ValueError(f"a Redis URL must be a non-empty str, got {url!r}")
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in PLAIN_SCHEMES:
+        return None
+    if scheme not in SENTINEL_SCHEMES:
+        raise _bad(
+            url,
+            "the scheme must be one of redis://, rediss://, unix://, redis+sentinel:// or "
+            "rediss+sentinel://",
+        )
+    creds, at, hostlist = parts.netloc.rpartition("@")
+    if not hostlist:
+        raise _bad(url, "no Sentinel host (redis+sentinel://host:26379/service_name/db)")
+    hosts = tuple(_host_port(url, h) for h in hostlist.split(","))
+    username: str | None = None
+    password: str | None = None
+    if at:
+        user, has_pw, pw = creds.partition(":")
+        username = unquote(user) or None
+        password = unquote(pw) if has_pw else None
+    segments = [s for s in parts.path.split("/") if s]
+    if not segments:
+        raise _bad(url, "no service name (redis+sentinel://host:26379/service_name/db)")
+    if len(segments) > 2:
+        raise _bad(url, "the path must be /service_name or /service_name/db")
+    db = 0
+    if len(segments) == 2:
+        if not segments[1].isdigit():
+            raise _bad(url, f"database {segments[1]!r} is not a number")
+        db = int(segments[1])
+    return SentinelURL(
+        hosts, unquote(segments[0]), db, username, password, scheme.startswith("rediss")
+    )

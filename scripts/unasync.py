@@ -39,6 +39,7 @@ COMMON = {
     "AsyncRedis": "Redis",
     "AsyncRedisCluster": "RedisCluster",
     "AsyncSentinel": "Sentinel",
+    "AsyncLimiter": "Limiter",
     "AsyncConnectionPool": "ConnectionPool",
     "AsyncBlockingConnectionPool": "BlockingConnectionPool",
     "aget_tuple": "get_tuple",

@@ -13,6 +13,8 @@ from typing_extensions import TypedDict
 
 from aredis_ckpt import AsyncRedisSaver, RedisSaver
 
+pytestmark = pytest.mark.standalone
+
 
 class State(TypedDict):
     n: int

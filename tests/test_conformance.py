@@ -107,11 +107,16 @@ def _assert_full(report: Any) -> None:
 
 
 async def test_conformance_async_saver(
-    redis_url: str, key_prefix: str, capsys: pytest.CaptureFixture[str]
+    redis_url: str,
+    key_prefix: str,
+    saver_kwargs: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     @checkpointer_test(name="AsyncRedisSaver")
     async def factory() -> AsyncIterator[AsyncRedisSaver]:
-        async with AsyncRedisSaver.from_conn_string(redis_url, key_prefix=key_prefix) as saver:
+        async with AsyncRedisSaver.from_conn_string(
+            redis_url, key_prefix=key_prefix, **saver_kwargs
+        ) as saver:
             await saver.asetup()
             yield saver
 
@@ -121,10 +126,13 @@ async def test_conformance_async_saver(
 
 
 async def test_conformance_sync_saver(
-    redis_url: str, key_prefix: str, capsys: pytest.CaptureFixture[str]
+    redis_url: str,
+    key_prefix: str,
+    saver_kwargs: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     def open_saver() -> Iterator[RedisSaver]:
-        with RedisSaver.from_conn_string(redis_url, key_prefix=key_prefix) as saver:
+        with RedisSaver.from_conn_string(redis_url, key_prefix=key_prefix, **saver_kwargs) as saver:
             saver.setup()
             yield saver
 

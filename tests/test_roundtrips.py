@@ -20,6 +20,8 @@ from redis.asyncio import Redis as AsyncRedis
 
 from aredis_ckpt import AsyncRedisSaver, RedisSaver
 
+pytestmark = pytest.mark.standalone
+
 SENDS = {"n": 0}
 
 

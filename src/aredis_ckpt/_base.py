@@ -54,6 +54,7 @@ __all__ = ["BaseRedisSaver", "ListQuery", "ScriptCall"]
 logger = logging.getLogger("aredis_ckpt")
 
 Arg = bytes | str | int | float
+Command = tuple[Arg, ...]
 
 
 @dataclass
@@ -206,7 +207,8 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         checkpoint: Checkpoint,
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
-    ) -> tuple[ScriptCall, RunnableConfig]:
+    ) -> tuple[ScriptCall, RunnableConfig, list[Command]]:
+        """The put script, the config to return, and (on a cluster) the shared-index updates."""
         conf = _configurable(config, "put")
         thread_id = _thread_id(conf, "put")
         ns = _str_field(conf, "checkpoint_ns", "put")
@@ -232,8 +234,14 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         run_id = md.get("run_id")
         run_e = escape(str(run_id)) if run_id is not None else b""
         keys: tuple[bytes, ...] = tk.all
+        shared: list[Command] = []
+        global_member = encode(cid) + NUL + tk.tag + NUL + ns_e
         if not self._cluster:
             keys += (self._pk.global_index, self._pk.run(run_e))
+        else:
+            shared.append(("ZADD", self._pk.global_index, 0, global_member))
+            if run_e:
+                shared.append(("SADD", self._pk.run(run_e), tk.tag))
         call = ScriptCall(
             keys,
             [
@@ -252,7 +260,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         next_config: RunnableConfig = {
             "configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": cid}
         }
-        return call, next_config
+        return call, next_config, shared
 
     def _put_writes_call(
         self,
@@ -359,11 +367,6 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             filter_args.append(_serde.canonical(value).encode("utf-8", "surrogatepass"))
 
         if config is None:
-            if self._cluster:
-                raise NotImplementedError(
-                    "list(None) across all threads is not available with a RedisCluster "
-                    "client: list one thread at a time"
-                )
             max_b = b"(" + encode(before_id) if before_id else b"+"
             return ListQuery(
                 keys=(self._pk.global_index,),
@@ -426,8 +429,35 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             thread_id=thread_id,
         )
 
+    def _fetch_member_call(self, query: ListQuery, member: bytes) -> ScriptCall:
+        """Cluster list(None): read one global-index entry in its own thread's slot."""
+        rest, _, ns_e = member.rpartition(NUL)
+        cid, _, tag = rest.rpartition(NUL)
+        tk = ThreadKeys(self._pk.prefix, tag)
+        bound = b"[" + ns_e + NUL + cid
+        return ScriptCall(
+            tk.all,
+            [
+                b"n",
+                bound,
+                bound,
+                1,
+                1,
+                self._pk.prefix,
+                ns_e,
+                cid,
+                len(query.filter_args) // 2,
+                *query.filter_args,
+            ],
+        )
+
     def _decode_list_item(self, query: ListQuery, item: Sequence[Any]) -> CheckpointTuple:
         thread_id = query.thread_id if query.thread_id is not None else decode(item[7] or b"")
+        if query.thread_id is None and item[7] is None:
+            raise CorruptedDataError(
+                f"checkpoint {decode(item[0])!r} under prefix {self.key_prefix!r} belongs to a "
+                "thread whose id record is missing"
+            )
         ns = query.namespace if query.namespace is not None else decode(item[6] or b"")
         return self._decode_tuple(thread_id, ns, item)
 
@@ -474,16 +504,36 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         for name, tid in (("source_thread_id", source), ("target_thread_id", target)):
             if not isinstance(tid, str):
                 raise TypeError(f"copy_thread: {name} must be a str, got {tid!r}")
-        if self._cluster:
-            raise NotImplementedError(
-                "copy_thread between threads is not available with a RedisCluster client yet: "
-                "the two threads live in different hash slots"
-            )
         src, dst = self._thread(source), self._thread(target)
         return ScriptCall(
             src.all + dst.all + self._global_keys(),
             [encode(target), dst.tag, self._pk.global_base, self._ttl_ms],
         )
+
+    def _import_call(self, target: str, exported: Sequence[Any]) -> ScriptCall:
+        """Cluster copy_thread, step 2: write an exported thread into ``target``."""
+        dst = self._thread(target)
+        args: list[Arg] = [encode(target), dst.tag, self._ttl_ms]
+        for section in exported[1:]:
+            args.append(len(section))
+            args.extend(section)
+        return ScriptCall(dst.all, args)
+
+    def _shared_index_updates(self, tag: bytes, reply: Sequence[Any], add: bool) -> list[Command]:
+        """Commands applying a thread script's shared-index changes (cluster mode)."""
+        members, runs = reply
+        cmds: list[Command] = []
+        if members:
+            if add:
+                pairs: list[Arg] = []
+                for m in members:
+                    pairs += [0, m]
+                cmds.append(("ZADD", self._pk.global_index, *pairs))
+            else:
+                cmds.append(("ZREM", self._pk.global_index, *members))
+        for run in runs:
+            cmds.append(("SADD" if add else "SREM", self._pk.run(run), tag))
+        return cmds
 
     def _prune_keep(self, strategy: str, keep_last: int | None) -> int:
         """Checkpoints to keep per namespace: 0 deletes the threads."""

@@ -6,6 +6,9 @@ renaming (AsyncRedis -> Redis, AsyncBlockingConnectionPool -> BlockingConnection
 
 from __future__ import annotations
 
+import threading
+
+import anyio
 from redis import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio import BlockingConnectionPool as AsyncBlockingConnectionPool
 from redis.asyncio import ConnectionPool as AsyncConnectionPool
@@ -19,13 +22,53 @@ from redis.sentinel import Sentinel
 __all__ = [
     "AsyncBlockingConnectionPool",
     "AsyncConnectionPool",
+    "AsyncLimiter",
     "AsyncRedis",
     "AsyncRedisCluster",
     "AsyncSentinel",
     "BlockingConnectionPool",
     "ConnectionPool",
+    "Limiter",
     "NoScriptError",
     "Redis",
     "RedisCluster",
     "Sentinel",
 ]
+
+
+class AsyncLimiter:
+    """Caps a saver's Redis calls in flight, so callers past the cap wait instead of failing.
+
+    redis-py's asyncio pools (and every cluster node pool) raise ``MaxConnectionsError`` when
+    all connections are out; a graph fanning out to hundreds of tasks must wait instead.
+    """
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError(f"max_connections must be >= 1, got {limit}")
+        self._limit = limit
+        self._semaphore: anyio.Semaphore | None = None
+
+    async def __aenter__(self) -> None:
+        if self._semaphore is None:  # created on first use, inside the event loop
+            self._semaphore = anyio.Semaphore(self._limit)
+        await self._semaphore.acquire()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._semaphore is not None
+        self._semaphore.release()
+
+
+class Limiter:
+    """Caps a saver's Redis calls in flight across threads (see AsyncLimiter)."""
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError(f"max_connections must be >= 1, got {limit}")
+        self._semaphore = threading.BoundedSemaphore(limit)
+
+    def __enter__(self) -> None:
+        self._semaphore.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._semaphore.release()

@@ -42,6 +42,8 @@ class _Scripts:
         self.prune = _load("prune")
         self.delete_runs = _load("delete_runs")
         self.copy_thread = _load("copy_thread")
+        self.export_thread = _load("export_thread")
+        self.import_thread = _load("import_thread")
 
     def all(self) -> tuple[LuaScript, ...]:
         return tuple(v for v in vars(self).values() if isinstance(v, LuaScript))

@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, TypeAlias
@@ -586,3 +586,120 @@ def _terminate(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
     _wait_gone(pid, _STOP_TIMEOUT)
+
+
+class ClusterServers:
+    """A Redis Cluster of private servers on loopback: ``masters`` masters with ``replicas``
+    replicas each, formed with plain CLUSTER commands (no redis-cli needed).
+
+    Needs Redis 7+ (``--cluster-port`` keeps each bus port next to its node).
+    """
+
+    def __init__(
+        self,
+        binary: str | None = None,
+        *,
+        masters: int = 3,
+        replicas: int = 1,
+        node_timeout_ms: int = 1000,
+    ) -> None:
+        self._binary = os.path.abspath(binary) if binary else find_redis_server()
+        self._masters = masters
+        self._replicas = replicas
+        self._timeout = node_timeout_ms
+        self.nodes: list[RedisServer] = []
+
+    @property
+    def url(self) -> str:
+        """URL of the first node (a cluster client discovers the rest)."""
+        return self.nodes[0].url
+
+    def start(self) -> ClusterServers:
+        count = self._masters * (1 + self._replicas)
+        try:
+            for _ in range(count):
+                node = RedisServer(
+                    self._binary,
+                    extra_args=[
+                        "--cluster-enabled",
+                        "yes",
+                        "--cluster-port",
+                        str(_free_port()),
+                        "--cluster-node-timeout",
+                        str(self._timeout),
+                        "--repl-diskless-sync-delay",
+                        "0",
+                    ],
+                )
+                self.nodes.append(node.start())
+            self._form()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _form(self) -> None:
+        first = self.nodes[0]
+        for node in self.nodes[1:]:
+            bus = node.command("CONFIG", "GET", "cluster-port")
+            assert isinstance(bus, list)
+            first.command("CLUSTER", "MEET", LOOPBACK, str(node.port), _text(bus[1]))
+        per = 16384 // self._masters
+        ids: list[str] = []
+        for i, node in enumerate(self.nodes[: self._masters]):
+            lo = i * per
+            hi = 16383 if i == self._masters - 1 else lo + per - 1
+            node.command("CLUSTER", "ADDSLOTS", *(str(s) for s in range(lo, hi + 1)))
+            myid = node.command("CLUSTER", "MYID")
+            ids.append(myid.decode() if isinstance(myid, bytes) else str(myid))
+        self._wait(
+            lambda n: _text(n.command("CLUSTER", "NODES")).count("\n") >= len(self.nodes),
+            "every node to know every other node",
+        )
+        for j, node in enumerate(self.nodes[self._masters :]):
+            node.command("CLUSTER", "REPLICATE", ids[j % self._masters])
+        self._wait(
+            lambda n: "cluster_state:ok" in _text(n.command("CLUSTER", "INFO")), "cluster_state:ok"
+        )
+        self.wait_replication()
+
+    def wait_replication(self, timeout: float = 30.0) -> None:
+        """Until every replica's link to its master is up."""
+        replicas = self.nodes[self._masters :]
+        self._wait(
+            lambda n: (
+                n not in replicas
+                or "master_link_status:up" in _text(n.command("INFO", "replication"))
+            ),
+            "replicas to sync",
+            timeout,
+        )
+
+    def _wait(self, ok: Callable[[RedisServer], bool], what: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            pending = [n for n in self.nodes if n.running and not ok(n)]
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"cluster did not get ready in {timeout:.0f} s: waiting for {what}"
+                )
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+        self.nodes = []
+
+    def __enter__(self) -> ClusterServers:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _text(reply: Reply) -> str:
+    if isinstance(reply, bytes):
+        return reply.decode()
+    return str(reply)

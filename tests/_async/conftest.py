@@ -14,12 +14,12 @@ SaverFactory = Callable[..., AbstractAsyncContextManager[AsyncRedisSaver]]
 
 
 @pytest.fixture
-def make_saver(redis_url: str, key_prefix: str) -> SaverFactory:
+def make_saver(redis_url: str, key_prefix: str, saver_kwargs: dict[str, Any]) -> SaverFactory:
     """A factory of new, set-up savers (each with its own client) on the test's prefix."""
 
     @asynccontextmanager
     async def factory(**kwargs: Any) -> AsyncIterator[AsyncRedisSaver]:
-        kwargs.setdefault("key_prefix", key_prefix)
+        kwargs = {"key_prefix": key_prefix, **saver_kwargs, **kwargs}
         async with AsyncRedisSaver.from_conn_string(redis_url, **kwargs) as saver:
             await saver.asetup()
             yield saver

@@ -16,12 +16,12 @@ SaverFactory = Callable[..., AbstractContextManager[RedisSaver]]
 
 
 @pytest.fixture
-def make_saver(redis_url: str, key_prefix: str) -> SaverFactory:
+def make_saver(redis_url: str, key_prefix: str, saver_kwargs: dict[str, Any]) -> SaverFactory:
     """A factory of new, set-up savers (each with its own client) on the test's prefix."""
 
     @contextmanager
     def factory(**kwargs: Any) -> Iterator[RedisSaver]:
-        kwargs.setdefault("key_prefix", key_prefix)
+        kwargs = {"key_prefix": key_prefix, **saver_kwargs, **kwargs}
         with RedisSaver.from_conn_string(redis_url, **kwargs) as saver:
             saver.setup()
             yield saver

@@ -423,6 +423,7 @@ def test_damaged_record_raises_named_error_and_spares_other_threads(
     assert good is not None and good.checkpoint["channel_values"]["count"] == 1
 
 
+@pytest.mark.standalone
 def test_client_ownership(redis_url: str, key_prefix: str) -> None:
     client = Redis.from_url(redis_url)
     try:

@@ -23,6 +23,8 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from aredis_ckpt._base import (
+    Command,
+    ListQuery,
     ScriptCall,
     logger,
     pick_connection_source,
@@ -33,6 +35,7 @@ from aredis_ckpt._bridge import AsyncSaverMixin
 from aredis_ckpt._compat import (
     AsyncBlockingConnectionPool,
     AsyncConnectionPool,
+    AsyncLimiter,
     AsyncRedis,
     AsyncRedisCluster,
     AsyncSentinel,
@@ -41,6 +44,7 @@ from aredis_ckpt._compat import (
 from aredis_ckpt._config import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_POOL_TIMEOUT,
+    LIST_PAGE,
     TTLConfig,
 )
 from aredis_ckpt._scripts import SCRIPTS, LuaScript
@@ -77,12 +81,15 @@ class AsyncRedisSaver(AsyncSaverMixin):
         serde: SerializerProtocol | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
+        cluster: bool = False,
     ) -> None:
         source = pick_connection_source(redis_url, redis_client, connection_pool)
         self._owned: builtins.list[Any] = []
         client: AsyncRedis | AsyncRedisCluster
         if isinstance(source, str):
-            client = self._client_from_url(source, connection_args, max_connections, pool_timeout)
+            client = self._client_from_url(
+                source, connection_args, max_connections, pool_timeout, cluster
+            )
         elif isinstance(source, AsyncConnectionPool):
             client = AsyncRedis(connection_pool=source)
         elif isinstance(source, (AsyncRedis, AsyncRedisCluster)):
@@ -104,6 +111,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
             cluster=isinstance(client, AsyncRedisCluster),
         )
         self._redis = client
+        self._limiter = AsyncLimiter(max_connections)
 
     def _client_from_url(
         self,
@@ -111,13 +119,19 @@ class AsyncRedisSaver(AsyncSaverMixin):
         connection_args: Mapping[str, Any] | None,
         max_connections: int,
         pool_timeout: float | None,
-    ) -> AsyncRedis:
+        cluster: bool,
+    ) -> AsyncRedis | AsyncRedisCluster:
         """A client the saver owns, on a pool whose callers wait for a free connection."""
         args = dict(connection_args or {})
         if args.get("decode_responses"):
             raise ValueError("connection_args: decode_responses must be False for a checkpointer")
         sentinel_url = parse_url(url)
-        if sentinel_url is None:
+        client: AsyncRedis | AsyncRedisCluster
+        if cluster:
+            if sentinel_url is not None:
+                raise ValueError("cluster=True takes a redis:// or rediss:// URL of any node")
+            client = AsyncRedisCluster.from_url(url, **args)
+        elif sentinel_url is None:
             pool = AsyncBlockingConnectionPool.from_url(
                 url, max_connections=max_connections, timeout=pool_timeout, **args
             )
@@ -169,6 +183,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
         checkpoint_prefix: str | None = None,
         checkpoint_write_prefix: str | None = None,
+        cluster: bool = False,
     ) -> AsyncIterator[AsyncRedisSaver]:
         """A saver on its own client, closed when the context exits.
 
@@ -176,7 +191,8 @@ class AsyncRedisSaver(AsyncSaverMixin):
         ``redis+sentinel://host:26379[,host:port...]/service_name[/db]``.  The client's pool
         holds at most ``max_connections`` connections; when all are busy a caller waits up to
         ``pool_timeout`` seconds (None: forever) instead of failing, so a graph fanning out to
-        hundreds of tasks never runs out of connections.
+        hundreds of tasks never runs out of connections.  ``cluster=True`` connects to a
+        Redis Cluster through any of its nodes.
         """
         saver = cls(
             url,
@@ -188,6 +204,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
             pool_timeout=pool_timeout,
             checkpoint_prefix=checkpoint_prefix,
             checkpoint_write_prefix=checkpoint_write_prefix,
+            cluster=cluster,
         )
         try:
             yield saver
@@ -199,16 +216,55 @@ class AsyncRedisSaver(AsyncSaverMixin):
     async def _eval(self, script: LuaScript, call: ScriptCall) -> Any:
         """EVALSHA, loading the script once if the server does not know it (NOSCRIPT)."""
         self._bind_loop()
-        try:
-            return await self._redis.execute_command(
-                "EVALSHA", script.sha, len(call.keys), *call.keys, *call.args
-            )
-        except NoScriptError:
-            logger.debug("NOSCRIPT for %s: loading it", script.name)
-            await self._redis.script_load(script.source)
-            return await self._redis.execute_command(
-                "EVALSHA", script.sha, len(call.keys), *call.keys, *call.args
-            )
+        async with self._limiter:
+            try:
+                return await self._redis.execute_command(
+                    "EVALSHA", script.sha, len(call.keys), *call.keys, *call.args
+                )
+            except NoScriptError:
+                logger.debug("NOSCRIPT for %s: loading it", script.name)
+                await self._redis.script_load(script.source)
+                return await self._redis.execute_command(
+                    "EVALSHA", script.sha, len(call.keys), *call.keys, *call.args
+                )
+
+    async def _eval_with_shared(
+        self, script: LuaScript, call: ScriptCall, shared: Sequence[Command]
+    ) -> Any:
+        """A thread script plus, on a cluster, the shared-index commands, in one pipeline.
+
+        The shared index lives in another slot than the thread on a cluster, so the two parts
+        go to their nodes in parallel (one round trip) instead of one atomic script.
+        """
+        if not shared:
+            return await self._eval(script, call)
+        for attempt in (1, 2):
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.execute_command("EVALSHA", script.sha, len(call.keys), *call.keys, *call.args)
+            for command in shared:
+                pipe.execute_command(*command)
+            async with self._limiter:
+                replies = await pipe.execute(raise_on_error=False)
+            if attempt == 1 and isinstance(replies[0], NoScriptError):
+                # the shared-index commands are idempotent: running them again is harmless
+                await self._redis.script_load(script.source)
+                continue
+            for reply in replies:
+                if isinstance(reply, Exception):
+                    raise reply
+            return replies[0]
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _apply_shared(self, tag: bytes, reply: Any, add: bool = False) -> None:
+        """On a cluster, apply what a thread script reports for the shared indexes."""
+        commands = self._shared_index_updates(tag, reply, add)
+        if not commands:
+            return
+        pipe = self._redis.pipeline(transaction=False)
+        for command in commands:
+            pipe.execute_command(*command)
+        async with self._limiter:
+            await pipe.execute()
 
     async def asetup(self) -> None:
         """Load the scripts and record (or check) the schema version; idempotent."""
@@ -245,6 +301,10 @@ class AsyncRedisSaver(AsyncSaverMixin):
         query = self._list_query(config, filter, before, limit)
         if query is None:
             return
+        if self._cluster and query.mode == b"g":
+            async for item in self._alist_cluster_global(query):
+                yield item
+            return
         while True:
             call = ScriptCall(query.keys, query.page_args(self._pk.prefix))
             cursor, items = await self._eval(SCRIPTS.list, call)
@@ -252,6 +312,50 @@ class AsyncRedisSaver(AsyncSaverMixin):
                 yield self._decode_list_item(query, item)
             if not query.advance(cursor, len(items)):
                 return
+
+    async def _alist_cluster_global(self, query: ListQuery) -> AsyncIterator[CheckpointTuple]:
+        """list(None) on a cluster: a page of the shared index, then each entry in its slot.
+
+        Two round trips per page (the entries' reads go to their nodes in parallel).
+        """
+        page = LIST_PAGE if query.remaining is None else min(query.remaining, LIST_PAGE)
+        while True:
+            async with self._limiter:
+                members = await self._redis.execute_command(
+                    "ZREVRANGEBYLEX",
+                    query.keys[0],
+                    query.max_bound,
+                    query.min_bound,
+                    "LIMIT",
+                    0,
+                    page,
+                )
+            if not members:
+                return
+            pipe = self._redis.pipeline(transaction=False)
+            for member in members:
+                call = self._fetch_member_call(query, member)
+                pipe.execute_command(
+                    "EVALSHA", SCRIPTS.list.sha, len(call.keys), *call.keys, *call.args
+                )
+            try:
+                async with self._limiter:
+                    replies = await pipe.execute()
+            except NoScriptError:
+                await self._redis.script_load(SCRIPTS.list.source)
+                continue
+            found = 0
+            for _, items in replies:
+                for item in items:
+                    found += 1
+                    yield self._decode_list_item(query, item)
+                    if query.remaining is not None and found >= query.remaining:
+                        return
+            if query.remaining is not None:
+                query.remaining -= found
+            if len(members) < page:
+                return
+            query.max_bound = b"(" + members[-1]
 
     async def aput(
         self,
@@ -261,8 +365,8 @@ class AsyncRedisSaver(AsyncSaverMixin):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         """Store a checkpoint and the values of the channels in ``new_versions``, atomically."""
-        call, next_config = self._put_call(config, checkpoint, metadata, new_versions)
-        await self._eval(SCRIPTS.put, call)
+        call, next_config, shared = self._put_call(config, checkpoint, metadata, new_versions)
+        await self._eval_with_shared(SCRIPTS.put, call, shared)
         return next_config
 
     async def aput_writes(
@@ -281,23 +385,32 @@ class AsyncRedisSaver(AsyncSaverMixin):
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, value and write of the thread, in every namespace."""
-        await self._eval(SCRIPTS.delete_thread, self._delete_thread_call(thread_id))
+        call = self._delete_thread_call(thread_id)
+        reply = await self._eval(SCRIPTS.delete_thread, call)
+        await self._apply_shared(self._thread(thread_id).tag, reply)
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint, value and write of one thread into another."""
-        await self._eval(
-            SCRIPTS.copy_thread, self._copy_thread_call(source_thread_id, target_thread_id)
+        call = self._copy_thread_call(source_thread_id, target_thread_id)
+        if not self._cluster:
+            await self._eval(SCRIPTS.copy_thread, call)
+            return
+        # On a cluster the two threads live in different slots: read one, write the other.
+        exported = await self._eval(
+            SCRIPTS.export_thread, ScriptCall(self._thread(source_thread_id).all, [])
         )
+        if not exported:
+            return
+        reply = await self._eval(
+            SCRIPTS.import_thread, self._import_call(target_thread_id, exported)
+        )
+        await self._apply_shared(self._thread(target_thread_id).tag, reply, add=True)
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Delete the checkpoints (and their writes) whose metadata ``run_id`` is in run_ids."""
         runs = self._run_keys(run_ids)
         if not runs:
             return
-        if self._cluster:
-            raise NotImplementedError(
-                "delete_for_runs is not available with a RedisCluster client yet"
-            )
         pipe = self._redis.pipeline(transaction=False)
         for run in runs:
             pipe.execute_command("SMEMBERS", self._pk.run(run))
@@ -307,7 +420,8 @@ class AsyncRedisSaver(AsyncSaverMixin):
             for tag in tags:
                 by_thread.setdefault(tag, []).append(run)
         for tag, thread_runs in by_thread.items():
-            await self._eval(SCRIPTS.delete_runs, self._delete_runs_call(tag, thread_runs))
+            reply = await self._eval(SCRIPTS.delete_runs, self._delete_runs_call(tag, thread_runs))
+            await self._apply_shared(tag, reply)
 
     async def aprune(
         self,
@@ -325,7 +439,8 @@ class AsyncRedisSaver(AsyncSaverMixin):
             if keep == 0:
                 await self.adelete_thread(thread_id)
             else:
-                await self._eval(SCRIPTS.prune, self._prune_call(thread_id, keep))
+                reply = await self._eval(SCRIPTS.prune, self._prune_call(thread_id, keep))
+                await self._apply_shared(self._thread(thread_id).tag, reply)
 
     async def aget_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]

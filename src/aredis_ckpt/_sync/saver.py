@@ -25,6 +25,8 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from aredis_ckpt._base import (
+    Command,
+    ListQuery,
     ScriptCall,
     logger,
     pick_connection_source,
@@ -35,6 +37,7 @@ from aredis_ckpt._bridge import SaverMixin
 from aredis_ckpt._compat import (
     BlockingConnectionPool,
     ConnectionPool,
+    Limiter,
     NoScriptError,
     Redis,
     RedisCluster,
@@ -43,6 +46,7 @@ from aredis_ckpt._compat import (
 from aredis_ckpt._config import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_POOL_TIMEOUT,
+    LIST_PAGE,
     TTLConfig,
 )
 from aredis_ckpt._scripts import SCRIPTS, LuaScript
@@ -79,12 +83,15 @@ class RedisSaver(SaverMixin):
         serde: SerializerProtocol | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
+        cluster: bool = False,
     ) -> None:
         source = pick_connection_source(redis_url, redis_client, connection_pool)
         self._owned: builtins.list[Any] = []
         client: Redis | RedisCluster
         if isinstance(source, str):
-            client = self._client_from_url(source, connection_args, max_connections, pool_timeout)
+            client = self._client_from_url(
+                source, connection_args, max_connections, pool_timeout, cluster
+            )
         elif isinstance(source, ConnectionPool):
             client = Redis(connection_pool=source)
         elif isinstance(source, (Redis, RedisCluster)):
@@ -106,6 +113,7 @@ class RedisSaver(SaverMixin):
             cluster=isinstance(client, RedisCluster),
         )
         self._redis = client
+        self._limiter = Limiter(max_connections)
 
     def _client_from_url(
         self,
@@ -113,13 +121,19 @@ class RedisSaver(SaverMixin):
         connection_args: Mapping[str, Any] | None,
         max_connections: int,
         pool_timeout: float | None,
-    ) -> Redis:
+        cluster: bool,
+    ) -> Redis | RedisCluster:
         """A client the saver owns, on a pool whose callers wait for a free connection."""
         args = dict(connection_args or {})
         if args.get("decode_responses"):
             raise ValueError("connection_args: decode_responses must be False for a checkpointer")
         sentinel_url = parse_url(url)
-        if sentinel_url is None:
+        client: Redis | RedisCluster
+        if cluster:
+            if sentinel_url is not None:
+                raise ValueError("cluster=True takes a redis:// or rediss:// URL of any node")
+            client = RedisCluster.from_url(url, **args)
+        elif sentinel_url is None:
             pool = BlockingConnectionPool.from_url(
                 url, max_connections=max_connections, timeout=pool_timeout, **args
             )
@@ -171,6 +185,7 @@ class RedisSaver(SaverMixin):
         pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
         checkpoint_prefix: str | None = None,
         checkpoint_write_prefix: str | None = None,
+        cluster: bool = False,
     ) -> Iterator[RedisSaver]:
         """A saver on its own client, closed when the context exits.
 
@@ -178,7 +193,8 @@ class RedisSaver(SaverMixin):
         ``redis+sentinel://host:26379[,host:port...]/service_name[/db]``.  The client's pool
         holds at most ``max_connections`` connections; when all are busy a caller waits up to
         ``pool_timeout`` seconds (None: forever) instead of failing, so a graph fanning out to
-        hundreds of tasks never runs out of connections.
+        hundreds of tasks never runs out of connections.  ``cluster=True`` connects to a
+        Redis Cluster through any of its nodes.
         """
         saver = cls(
             url,
@@ -190,6 +206,7 @@ class RedisSaver(SaverMixin):
             pool_timeout=pool_timeout,
             checkpoint_prefix=checkpoint_prefix,
             checkpoint_write_prefix=checkpoint_write_prefix,
+            cluster=cluster,
         )
         try:
             yield saver
@@ -201,16 +218,55 @@ class RedisSaver(SaverMixin):
     def _eval(self, script: LuaScript, call: ScriptCall) -> Any:
         """EVALSHA, loading the script once if the server does not know it (NOSCRIPT)."""
         self._bind_loop()
-        try:
-            return self._redis.execute_command(
-                "EVALSHA", script.sha, len(call.keys), *call.keys, *call.args
-            )
-        except NoScriptError:
-            logger.debug("NOSCRIPT for %s: loading it", script.name)
-            self._redis.script_load(script.source)
-            return self._redis.execute_command(
-                "EVALSHA", script.sha, len(call.keys), *call.keys, *call.args
-            )
+        with self._limiter:
+            try:
+                return self._redis.execute_command(
+                    "EVALSHA", script.sha, len(call.keys), *call.keys, *call.args
+                )
+            except NoScriptError:
+                logger.debug("NOSCRIPT for %s: loading it", script.name)
+                self._redis.script_load(script.source)
+                return self._redis.execute_command(
+                    "EVALSHA", script.sha, len(call.keys), *call.keys, *call.args
+                )
+
+    def _eval_with_shared(
+        self, script: LuaScript, call: ScriptCall, shared: Sequence[Command]
+    ) -> Any:
+        """A thread script plus, on a cluster, the shared-index commands, in one pipeline.
+
+        The shared index lives in another slot than the thread on a cluster, so the two parts
+        go to their nodes in parallel (one round trip) instead of one atomic script.
+        """
+        if not shared:
+            return self._eval(script, call)
+        for attempt in (1, 2):
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.execute_command("EVALSHA", script.sha, len(call.keys), *call.keys, *call.args)
+            for command in shared:
+                pipe.execute_command(*command)
+            with self._limiter:
+                replies = pipe.execute(raise_on_error=False)
+            if attempt == 1 and isinstance(replies[0], NoScriptError):
+                # the shared-index commands are idempotent: running them again is harmless
+                self._redis.script_load(script.source)
+                continue
+            for reply in replies:
+                if isinstance(reply, Exception):
+                    raise reply
+            return replies[0]
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _apply_shared(self, tag: bytes, reply: Any, add: bool = False) -> None:
+        """On a cluster, apply what a thread script reports for the shared indexes."""
+        commands = self._shared_index_updates(tag, reply, add)
+        if not commands:
+            return
+        pipe = self._redis.pipeline(transaction=False)
+        for command in commands:
+            pipe.execute_command(*command)
+        with self._limiter:
+            pipe.execute()
 
     def setup(self) -> None:
         """Load the scripts and record (or check) the schema version; idempotent."""
@@ -247,6 +303,10 @@ class RedisSaver(SaverMixin):
         query = self._list_query(config, filter, before, limit)
         if query is None:
             return
+        if self._cluster and query.mode == b"g":
+            for item in self._alist_cluster_global(query):
+                yield item
+            return
         while True:
             call = ScriptCall(query.keys, query.page_args(self._pk.prefix))
             cursor, items = self._eval(SCRIPTS.list, call)
@@ -254,6 +314,50 @@ class RedisSaver(SaverMixin):
                 yield self._decode_list_item(query, item)
             if not query.advance(cursor, len(items)):
                 return
+
+    def _alist_cluster_global(self, query: ListQuery) -> Iterator[CheckpointTuple]:
+        """list(None) on a cluster: a page of the shared index, then each entry in its slot.
+
+        Two round trips per page (the entries' reads go to their nodes in parallel).
+        """
+        page = LIST_PAGE if query.remaining is None else min(query.remaining, LIST_PAGE)
+        while True:
+            with self._limiter:
+                members = self._redis.execute_command(
+                    "ZREVRANGEBYLEX",
+                    query.keys[0],
+                    query.max_bound,
+                    query.min_bound,
+                    "LIMIT",
+                    0,
+                    page,
+                )
+            if not members:
+                return
+            pipe = self._redis.pipeline(transaction=False)
+            for member in members:
+                call = self._fetch_member_call(query, member)
+                pipe.execute_command(
+                    "EVALSHA", SCRIPTS.list.sha, len(call.keys), *call.keys, *call.args
+                )
+            try:
+                with self._limiter:
+                    replies = pipe.execute()
+            except NoScriptError:
+                self._redis.script_load(SCRIPTS.list.source)
+                continue
+            found = 0
+            for _, items in replies:
+                for item in items:
+                    found += 1
+                    yield self._decode_list_item(query, item)
+                    if query.remaining is not None and found >= query.remaining:
+                        return
+            if query.remaining is not None:
+                query.remaining -= found
+            if len(members) < page:
+                return
+            query.max_bound = b"(" + members[-1]
 
     def put(
         self,
@@ -263,8 +367,8 @@ class RedisSaver(SaverMixin):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         """Store a checkpoint and the values of the channels in ``new_versions``, atomically."""
-        call, next_config = self._put_call(config, checkpoint, metadata, new_versions)
-        self._eval(SCRIPTS.put, call)
+        call, next_config, shared = self._put_call(config, checkpoint, metadata, new_versions)
+        self._eval_with_shared(SCRIPTS.put, call, shared)
         return next_config
 
     def put_writes(
@@ -281,21 +385,30 @@ class RedisSaver(SaverMixin):
 
     def delete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, value and write of the thread, in every namespace."""
-        self._eval(SCRIPTS.delete_thread, self._delete_thread_call(thread_id))
+        call = self._delete_thread_call(thread_id)
+        reply = self._eval(SCRIPTS.delete_thread, call)
+        self._apply_shared(self._thread(thread_id).tag, reply)
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint, value and write of one thread into another."""
-        self._eval(SCRIPTS.copy_thread, self._copy_thread_call(source_thread_id, target_thread_id))
+        call = self._copy_thread_call(source_thread_id, target_thread_id)
+        if not self._cluster:
+            self._eval(SCRIPTS.copy_thread, call)
+            return
+        # On a cluster the two threads live in different slots: read one, write the other.
+        exported = self._eval(
+            SCRIPTS.export_thread, ScriptCall(self._thread(source_thread_id).all, [])
+        )
+        if not exported:
+            return
+        reply = self._eval(SCRIPTS.import_thread, self._import_call(target_thread_id, exported))
+        self._apply_shared(self._thread(target_thread_id).tag, reply, add=True)
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Delete the checkpoints (and their writes) whose metadata ``run_id`` is in run_ids."""
         runs = self._run_keys(run_ids)
         if not runs:
             return
-        if self._cluster:
-            raise NotImplementedError(
-                "delete_for_runs is not available with a RedisCluster client yet"
-            )
         pipe = self._redis.pipeline(transaction=False)
         for run in runs:
             pipe.execute_command("SMEMBERS", self._pk.run(run))
@@ -305,7 +418,8 @@ class RedisSaver(SaverMixin):
             for tag in tags:
                 by_thread.setdefault(tag, []).append(run)
         for tag, thread_runs in by_thread.items():
-            self._eval(SCRIPTS.delete_runs, self._delete_runs_call(tag, thread_runs))
+            reply = self._eval(SCRIPTS.delete_runs, self._delete_runs_call(tag, thread_runs))
+            self._apply_shared(tag, reply)
 
     def prune(
         self,
@@ -323,7 +437,8 @@ class RedisSaver(SaverMixin):
             if keep == 0:
                 self.delete_thread(thread_id)
             else:
-                self._eval(SCRIPTS.prune, self._prune_call(thread_id, keep))
+                reply = self._eval(SCRIPTS.prune, self._prune_call(thread_id, keep))
+                self._apply_shared(self._thread(thread_id).tag, reply)
 
     def get_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]

@@ -1,6 +1,7 @@
 -- delete_for_runs, for one thread: drop the checkpoints whose metadata run_id is one of the runs,
 -- with their writes and the values nothing else references.
 -- KEYS: the thread's ten keys, then optionally the global index.  ARGV: T, global key base, runs.
+-- Returns {shared-index members to remove, runs to take this thread out of} (see prune.lua).
 local tag, gbase = ARGV[1], ARGV[2]
 local gix = false
 if #KEYS > 10 then gix = KEYS[11] end
@@ -16,7 +17,7 @@ for i = 3, #ARGV do
     end
     redis.call('ZREM', KEYS[K_R], member)
   end
-  if gix then redis.call('SREM', gbase .. 'run:' .. run, tag) end
+  run_emptied(gbase, tag, run, gix)
 end
 gc_values(KEYS)
-return 1
+return {DROPPED, EMPTIED_RUNS}

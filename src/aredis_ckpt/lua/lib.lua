@@ -100,6 +100,10 @@ local function latest_cid(k, ns_e)
   return cid
 end
 
+-- Shared-index entries a script could not update itself (on a cluster the shared indexes live
+-- in another slot): returned to the client, which applies them.
+local DROPPED, EMPTIED_RUNS = {}, {}
+
 -- Remove one checkpoint with its pending writes and index entries (values: see gc_values).
 local function drop_checkpoint(k, tag, ns_e, cid, gix)
   local f = ns_e .. NUL .. cid
@@ -117,7 +121,14 @@ local function drop_checkpoint(k, tag, ns_e, cid, gix)
     chunked('HDEL', k[K_W], names)
     chunked('ZREM', k[K_WX], names)
   end
-  if gix then redis.call('ZREM', gix, cid .. NUL .. tag .. NUL .. ns_e) end
+  local member = cid .. NUL .. tag .. NUL .. ns_e
+  if gix then redis.call('ZREM', gix, member) else DROPPED[#DROPPED + 1] = member end
+end
+
+-- A run no longer has checkpoints in this thread: take the thread out of the run's shared set.
+local function run_emptied(gbase, tag, run, gix)
+  if gix then redis.call('SREM', gbase .. 'run:' .. run, tag)
+  else EMPTIED_RUNS[#EMPTIED_RUNS + 1] = run end
 end
 
 -- Delete channel values no remaining checkpoint references, and namespaces left empty.

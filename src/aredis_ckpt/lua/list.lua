@@ -56,13 +56,11 @@ while #out < limit and scanned < budget do
             ns = redis.call('HGET', k[K_N], ns_e)
             ns_cache[nk] = ns
           end
-          local thread = false
-          if mode == 'g' then
-            thread = thread_cache[tag]
-            if thread == nil then
-              thread = redis.call('GET', k[K_T])
-              thread_cache[tag] = thread
-            end
+          local tk = tag or ''
+          local thread = thread_cache[tk]
+          if thread == nil then
+            thread = redis.call('GET', k[K_T])
+            thread_cache[tk] = thread
           end
           out[#out + 1] = {cid, redis.call('HGET', k[K_C], f), meta[1], meta[2], values_of(k, meta),
                            writes_of(k, ns_e, cid), ns, thread}

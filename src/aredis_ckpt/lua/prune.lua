@@ -1,6 +1,8 @@
 -- prune: keep the newest `keep` checkpoints of every namespace of the thread (with their pending
 -- writes and the values they reference); drop the rest.  KEYS: the thread's ten keys, then
 -- optionally the global index.  ARGV: T, global key base, keep (>= 1).
+-- Returns {shared-index members to remove, runs to take this thread out of} (empty unless the
+-- global index was not passed).
 local tag, gbase, keep = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local gix = false
 if #KEYS > 10 then gix = KEYS[11] end
@@ -34,12 +36,10 @@ for _, ns_e in ipairs(redis.call('HKEYS', KEYS[K_N])) do
   chunked('HDEL', KEYS[K_W], dead)
   chunked('ZREM', KEYS[K_WX], dead)
 end
-if gix then
-  for run in pairs(runs) do
-    if #redis.call('ZRANGEBYLEX', KEYS[K_R], '[' .. run .. NUL, '(' .. run .. '\1', 'LIMIT', 0, 1) == 0 then
-      redis.call('SREM', gbase .. 'run:' .. run, tag)
-    end
+for run in pairs(runs) do
+  if #redis.call('ZRANGEBYLEX', KEYS[K_R], '[' .. run .. NUL, '(' .. run .. '\1', 'LIMIT', 0, 1) == 0 then
+    run_emptied(gbase, tag, run, gix)
   end
 end
 gc_values(KEYS)
-return 1
+return {DROPPED, EMPTIED_RUNS}

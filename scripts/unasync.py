@@ -68,6 +68,7 @@ RULES: list[tuple[str, str, dict[str, str]]] = [
             "aget_state": "get_state",
             "aget_state_history": "get_state_history",
             "aupdate_state": "update_state",
+            "asleep": "sleep",
         },
     ),
 ]

@@ -47,6 +47,7 @@ from aredis_ckpt._keys import (
     value_field,
     write_field_suffix,
 )
+from aredis_ckpt._scripts import SCRIPTS
 from aredis_ckpt.errors import CorruptedDataError, SchemaVersionError
 
 __all__ = ["BaseRedisSaver", "ListQuery", "ScriptCall"]
@@ -55,6 +56,10 @@ logger = logging.getLogger("aredis_ckpt")
 
 Arg = bytes | str | int | float
 Command = tuple[Arg, ...]
+
+# On a cluster the shared slot's clock decides when a thread has expired; sweep its shared
+# entries only this long after, so a refresh racing on the thread's own node is never undone.
+CLUSTER_SWEEP_GRACE_MS = 5000
 
 
 @dataclass
@@ -240,8 +245,11 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             keys += (self._pk.global_index, self._pk.run(run_e))
         else:
             shared.append(("ZADD", self._pk.global_index, 0, global_member))
+            entries = [b"c" + global_member]
             if run_e:
                 shared.append(("SADD", self._pk.run(run_e), tk.tag))
+                entries.append(b"r" + run_e)
+            shared.extend(self._touch_commands(tk.tag, entries))
         call = ScriptCall(
             keys,
             [
@@ -254,6 +262,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 tk.tag,
                 run_e,
                 self._ttl_ms,
+                self._pk.global_base,
                 *pairs,
             ],
         )
@@ -268,7 +277,8 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         writes: Sequence[tuple[str, Any]],
         task_id: str,
         task_path: str,
-    ) -> ScriptCall:
+    ) -> tuple[ScriptCall, list[Command]]:
+        """The put_writes script and (cluster with a ttl) the shared-slot expiry update."""
         conf = _configurable(config, "put_writes")
         thread_id = _thread_id(conf, "put_writes")
         ns = _str_field(conf, "checkpoint_ns", "put_writes")
@@ -276,24 +286,63 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         if not cid:
             raise ValueError("put_writes: config['configurable'] has no 'checkpoint_id'")
         ns_e = escape(ns)
-        args: list[Arg] = [ns_e, encode(ns), encode(thread_id), self._ttl_ms, encode(cid)]
+        tk = self._thread(thread_id)
+        args: list[Arg] = [
+            ns_e,
+            encode(ns),
+            encode(thread_id),
+            self._ttl_ms,
+            encode(cid),
+            tk.tag,
+            b"" if self._cluster else self._pk.global_base,
+        ]
         for i, (channel, value) in enumerate(writes):
             idx = WRITES_IDX_MAP.get(channel, i)
             args.append(write_field_suffix(idx, task_id))
             args.append(_serde.dump_write(self.serde, task_id, idx, channel, value, task_path))
             args.append(b"1" if idx < 0 else b"0")
-        return ScriptCall(self._thread(thread_id).all, args)
+        return ScriptCall(tk.all, args), self._touch_commands(tk.tag)
 
     # ------------------------------------------------------------------ get_tuple
 
-    def _get_tuple_call(self, config: RunnableConfig) -> tuple[ScriptCall, str, str]:
+    def _get_tuple_call(self, config: RunnableConfig) -> tuple[ScriptCall, str, str, list[Command]]:
         conf = _configurable(config, "get_tuple")
         thread_id = _thread_id(conf, "get_tuple")
         ns = _str_field(conf, "checkpoint_ns", "get_tuple")
         cid = _str_field(conf, "checkpoint_id", "get_tuple")
         refresh = self._ttl_ms if self._refresh_on_read else 0
-        call = ScriptCall(self._thread(thread_id).all, [escape(ns), encode(cid), refresh])
-        return call, thread_id, ns
+        tk = self._thread(thread_id)
+        call = ScriptCall(
+            tk.all,
+            [
+                escape(ns),
+                encode(cid),
+                refresh,
+                tk.tag,
+                b"" if self._cluster else self._pk.global_base,
+            ],
+        )
+        touch = self._touch_commands(tk.tag) if self._refresh_on_read else []
+        return call, thread_id, ns, touch
+
+    def _touch_commands(self, tag: bytes, entries: Sequence[bytes] = ()) -> list[Command]:
+        """Cluster with a ttl: the shared-slot script that records a thread's expiry."""
+        if not (self._cluster and self._ttl_ms):
+            return []
+        script = SCRIPTS.shared_touch
+        return [
+            (
+                "EVALSHA",
+                script.sha,
+                1,
+                self._pk.global_base + b"exp",
+                self._pk.global_base,
+                tag,
+                self._ttl_ms,
+                CLUSTER_SWEEP_GRACE_MS,
+                *entries,
+            )
+        ]
 
     def _decode_tuple(self, thread_id: str, ns: str, reply: Sequence[Any]) -> CheckpointTuple:
         cid_raw, c_blob, parent_raw, channels, value_blobs, write_blobs = reply[:6]
@@ -519,10 +568,14 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             args.extend(section)
         return ScriptCall(dst.all, args)
 
-    def _shared_index_updates(self, tag: bytes, reply: Sequence[Any], add: bool) -> list[Command]:
+    def _shared_index_updates(
+        self, tag: bytes, reply: Sequence[Any], add: bool = False, whole_thread: bool = False
+    ) -> list[Command]:
         """Commands applying a thread script's shared-index changes (cluster mode)."""
         members, runs = reply
         cmds: list[Command] = []
+        tracked = self._pk.global_base + b"gm:" + tag
+        entries = [b"c" + m for m in members] + [b"r" + r for r in runs]
         if members:
             if add:
                 pairs: list[Arg] = []
@@ -533,6 +586,13 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 cmds.append(("ZREM", self._pk.global_index, *members))
         for run in runs:
             cmds.append(("SADD" if add else "SREM", self._pk.run(run), tag))
+        if add:
+            cmds.extend(self._touch_commands(tag, entries))
+        elif whole_thread:
+            cmds.append(("UNLINK", tracked))
+            cmds.append(("ZREM", self._pk.global_base + b"exp", tag))
+        elif entries:
+            cmds.append(("SREM", tracked, *entries))
         return cmds
 
     def _prune_keep(self, strategy: str, keep_last: int | None) -> int:

@@ -7,6 +7,7 @@ renaming (AsyncRedis -> Redis, AsyncBlockingConnectionPool -> BlockingConnection
 from __future__ import annotations
 
 import threading
+import time
 
 import anyio
 from redis import BlockingConnectionPool, ConnectionPool, Redis
@@ -33,6 +34,8 @@ __all__ = [
     "Redis",
     "RedisCluster",
     "Sentinel",
+    "asleep",
+    "sleep",
 ]
 
 
@@ -72,3 +75,13 @@ class Limiter:
 
     def __exit__(self, *exc_info: object) -> None:
         self._semaphore.release()
+
+
+async def asleep(seconds: float) -> None:
+    """Wait without blocking the event loop (the sync twin is ``sleep``)."""
+    await anyio.sleep(seconds)
+
+
+def sleep(seconds: float) -> None:
+    """Wait, blocking the calling thread (the async twin is ``asleep``)."""
+    time.sleep(seconds)

@@ -245,9 +245,10 @@ class AsyncRedisSaver(AsyncSaverMixin):
                 pipe.execute_command(*command)
             async with self._limiter:
                 replies = await pipe.execute(raise_on_error=False)
-            if attempt == 1 and isinstance(replies[0], NoScriptError):
-                # the shared-index commands are idempotent: running them again is harmless
+            if attempt == 1 and any(isinstance(r, NoScriptError) for r in replies):
+                # every command here is idempotent: running them again is harmless
                 await self._redis.script_load(script.source)
+                await self._redis.script_load(SCRIPTS.shared_touch.source)
                 continue
             for reply in replies:
                 if isinstance(reply, Exception):
@@ -255,9 +256,13 @@ class AsyncRedisSaver(AsyncSaverMixin):
             return replies[0]
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _apply_shared(self, tag: bytes, reply: Any, add: bool = False) -> None:
+    async def _apply_shared(
+        self, tag: bytes, reply: Any, add: bool = False, whole_thread: bool = False
+    ) -> None:
         """On a cluster, apply what a thread script reports for the shared indexes."""
-        commands = self._shared_index_updates(tag, reply, add)
+        if not self._cluster:
+            return
+        commands = self._shared_index_updates(tag, reply, add, whole_thread)
         if not commands:
             return
         pipe = self._redis.pipeline(transaction=False)
@@ -283,8 +288,8 @@ class AsyncRedisSaver(AsyncSaverMixin):
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         """The checkpoint named by ``config`` (the namespace's latest without a checkpoint_id)."""
-        call, thread_id, ns = self._get_tuple_call(config)
-        reply = await self._eval(SCRIPTS.get_tuple, call)
+        call, thread_id, ns, touch = self._get_tuple_call(config)
+        reply = await self._eval_with_shared(SCRIPTS.get_tuple, call, touch)
         if not reply:
             return None
         return self._decode_tuple(thread_id, ns, reply)
@@ -379,15 +384,14 @@ class AsyncRedisSaver(AsyncSaverMixin):
         """Store a task's pending writes against the checkpoint in ``config``, atomically."""
         if not writes:
             return
-        await self._eval(
-            SCRIPTS.put_writes, self._put_writes_call(config, writes, task_id, task_path)
-        )
+        call, touch = self._put_writes_call(config, writes, task_id, task_path)
+        await self._eval_with_shared(SCRIPTS.put_writes, call, touch)
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, value and write of the thread, in every namespace."""
         call = self._delete_thread_call(thread_id)
         reply = await self._eval(SCRIPTS.delete_thread, call)
-        await self._apply_shared(self._thread(thread_id).tag, reply)
+        await self._apply_shared(self._thread(thread_id).tag, reply, whole_thread=True)
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint, value and write of one thread into another."""

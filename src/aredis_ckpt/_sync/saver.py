@@ -247,9 +247,10 @@ class RedisSaver(SaverMixin):
                 pipe.execute_command(*command)
             with self._limiter:
                 replies = pipe.execute(raise_on_error=False)
-            if attempt == 1 and isinstance(replies[0], NoScriptError):
-                # the shared-index commands are idempotent: running them again is harmless
+            if attempt == 1 and any(isinstance(r, NoScriptError) for r in replies):
+                # every command here is idempotent: running them again is harmless
                 self._redis.script_load(script.source)
+                self._redis.script_load(SCRIPTS.shared_touch.source)
                 continue
             for reply in replies:
                 if isinstance(reply, Exception):
@@ -257,9 +258,13 @@ class RedisSaver(SaverMixin):
             return replies[0]
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _apply_shared(self, tag: bytes, reply: Any, add: bool = False) -> None:
+    def _apply_shared(
+        self, tag: bytes, reply: Any, add: bool = False, whole_thread: bool = False
+    ) -> None:
         """On a cluster, apply what a thread script reports for the shared indexes."""
-        commands = self._shared_index_updates(tag, reply, add)
+        if not self._cluster:
+            return
+        commands = self._shared_index_updates(tag, reply, add, whole_thread)
         if not commands:
             return
         pipe = self._redis.pipeline(transaction=False)
@@ -285,8 +290,8 @@ class RedisSaver(SaverMixin):
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         """The checkpoint named by ``config`` (the namespace's latest without a checkpoint_id)."""
-        call, thread_id, ns = self._get_tuple_call(config)
-        reply = self._eval(SCRIPTS.get_tuple, call)
+        call, thread_id, ns, touch = self._get_tuple_call(config)
+        reply = self._eval_with_shared(SCRIPTS.get_tuple, call, touch)
         if not reply:
             return None
         return self._decode_tuple(thread_id, ns, reply)
@@ -381,13 +386,14 @@ class RedisSaver(SaverMixin):
         """Store a task's pending writes against the checkpoint in ``config``, atomically."""
         if not writes:
             return
-        self._eval(SCRIPTS.put_writes, self._put_writes_call(config, writes, task_id, task_path))
+        call, touch = self._put_writes_call(config, writes, task_id, task_path)
+        self._eval_with_shared(SCRIPTS.put_writes, call, touch)
 
     def delete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, value and write of the thread, in every namespace."""
         call = self._delete_thread_call(thread_id)
         reply = self._eval(SCRIPTS.delete_thread, call)
-        self._apply_shared(self._thread(thread_id).tag, reply)
+        self._apply_shared(self._thread(thread_id).tag, reply, whole_thread=True)
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint, value and write of one thread into another."""

@@ -13,17 +13,21 @@ end
 for _, i in ipairs({K_I, K_J, K_WX, K_R}) do
   zadd_all(dst[i], redis.call('ZRANGE', KEYS[i], 0, -1))
 end
+local ttl = tonumber(ARGV[4])
 if #KEYS > 20 then
-  local members = {}
+  local members, entries = {}, {}
   for _, m in ipairs(redis.call('ZRANGE', KEYS[K_J], 0, -1)) do
     local cid, ns_e = split_last(m)
     members[#members + 1] = cid .. NUL .. tag .. NUL .. ns_e
+    entries[#entries + 1] = 'c' .. members[#members]
   end
   zadd_all(KEYS[21], members)
   for _, m in ipairs(redis.call('ZRANGE', KEYS[K_R], 0, -1)) do
     local run = split_first(m)
     redis.call('SADD', gbase .. 'run:' .. run, tag)
+    entries[#entries + 1] = 'r' .. run
   end
+  track(gbase, tag, ttl, entries)
 end
-touch(dst, tonumber(ARGV[4]))
+touch(dst, ttl)
 return 1

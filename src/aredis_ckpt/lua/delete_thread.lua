@@ -19,6 +19,7 @@ redis.call('UNLINK', unpack(KEYS, 1, 10))
 if gix then
   chunked('ZREM', gix, members)
   for _, run in ipairs(runs) do redis.call('SREM', gbase .. 'run:' .. run, tag) end
+  untrack(gbase, tag)
   return {{}, {}}
 end
 return {members, runs}

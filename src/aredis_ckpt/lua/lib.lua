@@ -122,13 +122,62 @@ local function drop_checkpoint(k, tag, ns_e, cid, gix)
     chunked('ZREM', k[K_WX], names)
   end
   local member = cid .. NUL .. tag .. NUL .. ns_e
-  if gix then redis.call('ZREM', gix, member) else DROPPED[#DROPPED + 1] = member end
+  if gix then
+    redis.call('ZREM', gix, member)
+    redis.call('SREM', string.sub(gix, 1, #gix - 2) .. 'gm:' .. tag, 'c' .. member)
+  else
+    DROPPED[#DROPPED + 1] = member
+  end
+end
+
+-- TTL bookkeeping in the shared slot (only with a ttl): P:{%G}:exp maps T to the thread's expiry
+-- (ms, server clock), P:{%G}:gm:<T> lists the thread's shared-index entries ("c" .. member of
+-- ix, "r" .. run), so that once a thread has expired its shared entries can be removed too.
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Record (or extend) a thread's expiry and the shared entries it just gained.
+local function track(gbase, tag, ttl, entries)
+  if ttl <= 0 then return end
+  if #entries > 0 then chunked('SADD', gbase .. 'gm:' .. tag, entries) end
+  redis.call('ZADD', gbase .. 'exp', now_ms() + ttl, tag)
+end
+
+-- Remove the shared-index entries of up to `max` threads that expired `grace` ms ago or more.
+local function sweep(gbase, max, grace)
+  local exp = gbase .. 'exp'
+  local due = redis.call('ZRANGEBYSCORE', exp, '-inf', now_ms() - grace, 'LIMIT', 0, max)
+  for _, tag in ipairs(due) do
+    local gm = gbase .. 'gm:' .. tag
+    for _, e in ipairs(redis.call('SMEMBERS', gm)) do
+      if string.sub(e, 1, 1) == 'c' then
+        redis.call('ZREM', gbase .. 'ix', string.sub(e, 2))
+      else
+        redis.call('SREM', gbase .. 'run:' .. string.sub(e, 2), tag)
+      end
+    end
+    redis.call('UNLINK', gm)
+    redis.call('ZREM', exp, tag)
+  end
+  return #due
+end
+
+-- Forget the TTL bookkeeping of a thread that is deleted outright.
+local function untrack(gbase, tag)
+  redis.call('UNLINK', gbase .. 'gm:' .. tag)
+  redis.call('ZREM', gbase .. 'exp', tag)
 end
 
 -- A run no longer has checkpoints in this thread: take the thread out of the run's shared set.
 local function run_emptied(gbase, tag, run, gix)
-  if gix then redis.call('SREM', gbase .. 'run:' .. run, tag)
-  else EMPTIED_RUNS[#EMPTIED_RUNS + 1] = run end
+  if gix then
+    redis.call('SREM', gbase .. 'run:' .. run, tag)
+    redis.call('SREM', gbase .. 'gm:' .. tag, 'r' .. run)
+  else
+    EMPTIED_RUNS[#EMPTIED_RUNS + 1] = run
+  end
 end
 
 -- Delete channel values no remaining checkpoint references, and namespaces left empty.

@@ -35,6 +35,7 @@ ROOT = _HERE.parent
 # Names of the checkpoint API and of paired helpers; shared by both rules.
 COMMON = {
     "AsyncRedisSaver": "RedisSaver",
+    "AsyncShallowRedisSaver": "ShallowRedisSaver",
     "AsyncSaverMixin": "SaverMixin",
     "AsyncRedis": "Redis",
     "AsyncRedisCluster": "RedisCluster",

@@ -6,21 +6,25 @@ each checkpoint operation in one round trip, with no Redis modules.
 """
 
 from aredis_ckpt._async.saver import AsyncRedisSaver
+from aredis_ckpt._async.shallow import AsyncShallowRedisSaver
 from aredis_ckpt._config import TTLConfig
 from aredis_ckpt._sync.saver import RedisSaver
+from aredis_ckpt._sync.shallow import ShallowRedisSaver
 from aredis_ckpt.errors import AredisCheckpointError, CorruptedDataError, SchemaVersionError
 
 __all__ = [
     "AredisCheckpointError",
     "AsyncRedisSaver",
+    "AsyncShallowRedisSaver",
     "CorruptedDataError",
     "RedisSaver",
     "SchemaVersionError",
+    "ShallowRedisSaver",
     "TTLConfig",
 ]
 
 __version__ = "0.1.0"
 
-for _cls in (AsyncRedisSaver, RedisSaver):
+for _cls in (AsyncRedisSaver, RedisSaver, AsyncShallowRedisSaver, ShallowRedisSaver):
     _cls.__module__ = "aredis_ckpt"
 del _cls

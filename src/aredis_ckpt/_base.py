@@ -147,6 +147,9 @@ def _str_field(conf: Mapping[str, Any], name: str, what: str, default: str = "")
 class BaseRedisSaver(BaseCheckpointSaver[str]):
     """Shared construction, request building and decoding (no I/O)."""
 
+    # Shallow savers keep only the latest checkpoint of each namespace (see _async/shallow.py).
+    _shallow = False
+
     def __init__(
         self,
         *,
@@ -263,6 +266,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 run_e,
                 self._ttl_ms,
                 self._pk.global_base,
+                b"1" if self._shallow else b"0",
                 *pairs,
             ],
         )

@@ -371,7 +371,9 @@ class AsyncRedisSaver(AsyncSaverMixin):
     ) -> RunnableConfig:
         """Store a checkpoint and the values of the channels in ``new_versions``, atomically."""
         call, next_config, shared = self._put_call(config, checkpoint, metadata, new_versions)
-        await self._eval_with_shared(SCRIPTS.put, call, shared)
+        reply = await self._eval_with_shared(SCRIPTS.put, call, shared)
+        if self._shallow:
+            await self._apply_shared(cast(bytes, call.args[6]), reply)  # the thread tag
         return next_config
 
     async def aput_writes(

@@ -3,5 +3,6 @@
 """The savers, written once with async I/O (the source of ``aredis_ckpt._sync``)."""
 
 from aredis_ckpt._sync.saver import RedisSaver
+from aredis_ckpt._sync.shallow import ShallowRedisSaver
 
-__all__ = ["RedisSaver"]
+__all__ = ["RedisSaver", "ShallowRedisSaver"]

@@ -373,7 +373,9 @@ class RedisSaver(SaverMixin):
     ) -> RunnableConfig:
         """Store a checkpoint and the values of the channels in ``new_versions``, atomically."""
         call, next_config, shared = self._put_call(config, checkpoint, metadata, new_versions)
-        self._eval_with_shared(SCRIPTS.put, call, shared)
+        reply = self._eval_with_shared(SCRIPTS.put, call, shared)
+        if self._shallow:
+            self._apply_shared(cast(bytes, call.args[6]), reply)  # the thread tag
         return next_config
 
     def put_writes(

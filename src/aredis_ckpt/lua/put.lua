@@ -1,18 +1,60 @@
 -- put: one checkpoint, its new channel values, and its index entries, atomically.
 -- KEYS: the thread's ten keys, then optionally the global index and the run's global set.
 -- ARGV: cid, checkpoint blob, meta blob, N, namespace, thread id, T, run (escaped or ''),
---       ttl ms, shared key base, then value field / value blob pairs.
+--       ttl ms, shared key base, shallow ('1': keep only this checkpoint in its namespace), then
+--       value field / value blob pairs.
+-- Returns {shared-index members to remove, runs to take the thread out of}: non-empty only for
+-- a shallow put on a cluster (see prune.lua).
 local cid, ns_e, run, tag = ARGV[1], ARGV[4], ARGV[8], ARGV[7]
 local f = ns_e .. NUL .. cid
 redis.call('SET', KEYS[K_T], ARGV[6])
 redis.call('HSET', KEYS[K_N], ns_e, ARGV[5])
 redis.call('HSET', KEYS[K_C], f, ARGV[2])
 redis.call('HSET', KEYS[K_M], f, ARGV[3])
-chunked('HSET', KEYS[K_V], ARGV, 11, 2)
+chunked('HSET', KEYS[K_V], ARGV, 12, 2)
 redis.call('ZADD', KEYS[K_I], 0, f)
 redis.call('ZADD', KEYS[K_J], 0, cid .. NUL .. ns_e)
 if run ~= '' then redis.call('ZADD', KEYS[K_R], 0, run .. NUL .. f) end
 local ttl = tonumber(ARGV[9])
+if ARGV[11] == '1' then
+  -- shallow: the namespace keeps only this checkpoint, its writes and the values it references
+  local gix = false
+  if #KEYS > 10 then gix = KEYS[11] end
+  local lo, hi = '[' .. ns_e .. NUL, '(' .. ns_e .. '\1'
+  local runs = {}
+  for _, member in ipairs(redis.call('ZRANGEBYLEX', KEYS[K_I], lo, hi)) do
+    local _, old = split_first(member)
+    if old ~= cid then
+      local m = redis.call('HGET', KEYS[K_M], member)
+      if m then
+        local old_run = cmsgpack.unpack(m)[5]
+        if old_run ~= '' then runs[old_run] = true end
+      end
+      drop_checkpoint(KEYS, tag, ns_e, old, gix)
+    end
+  end
+  local keep = writes_prefix(ns_e, cid)
+  local dead = {}
+  for _, name in ipairs(redis.call('ZRANGEBYLEX', KEYS[K_WX], lo, hi)) do
+    if string.sub(name, 1, #keep) ~= keep then dead[#dead + 1] = name end
+  end
+  chunked('HDEL', KEYS[K_W], dead)
+  chunked('ZREM', KEYS[K_WX], dead)
+  local referenced = {}
+  for _, f in ipairs(cmsgpack.unpack(ARGV[3])[3]) do referenced[f] = true end
+  local own = ns_e .. NUL
+  dead = {}
+  for _, f in ipairs(redis.call('HKEYS', KEYS[K_V])) do
+    if string.sub(f, 1, #own) == own and not referenced[f] then dead[#dead + 1] = f end
+  end
+  chunked('HDEL', KEYS[K_V], dead)
+  for old_run in pairs(runs) do
+    if old_run ~= run and #redis.call('ZRANGEBYLEX', KEYS[K_R], '[' .. old_run .. NUL,
+        '(' .. old_run .. '\1', 'LIMIT', 0, 1) == 0 then
+      run_emptied(ARGV[10], tag, old_run, gix)
+    end
+  end
+end
 if #KEYS > 10 then
   local member = cid .. NUL .. tag .. NUL .. ns_e
   redis.call('ZADD', KEYS[11], 0, member)
@@ -27,4 +69,4 @@ if #KEYS > 10 then
   end
 end
 touch(KEYS, ttl)
-return 1
+return {DROPPED, EMPTIED_RUNS}

@@ -1,0 +1,21 @@
+"""The shallow saver: only the latest checkpoint of each (thread, namespace) is kept."""
+
+from __future__ import annotations
+
+from aredis_ckpt._async.saver import AsyncRedisSaver
+
+__all__ = ["AsyncShallowRedisSaver"]
+
+
+class AsyncShallowRedisSaver(AsyncRedisSaver):
+    """Keeps only the latest checkpoint per (thread, namespace), its pending writes and the
+    channel values it references.
+
+    Each ``put`` removes the superseded checkpoint, its writes and the values nothing references
+    any more inside the same atomic script, so storage stays flat however long a thread runs.
+    History (``list``, time travel) then holds one checkpoint per namespace; interrupts and
+    resumes work as with the full saver, because the interrupted checkpoint is the latest one
+    until the resumed run writes its successor.
+    """
+
+    _shallow = True

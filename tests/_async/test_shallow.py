@@ -1,0 +1,114 @@
+"""The shallow saver keeps only the latest checkpoint per namespace, and interrupts still work.
+
+Written once for AsyncShallowRedisSaver; scripts/unasync.py generates the sync twin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Command, interrupt
+from typing_extensions import TypedDict
+
+from aredis_ckpt import AsyncShallowRedisSaver
+
+from .test_saver import cfg, keys_under, make_checkpoint, md, put_chain
+
+
+@pytest.fixture
+async def shallow(
+    redis_url: str, key_prefix: str, saver_kwargs: dict[str, Any]
+) -> AsyncIterator[AsyncShallowRedisSaver]:
+    async with AsyncShallowRedisSaver.from_conn_string(
+        redis_url, key_prefix=key_prefix, **saver_kwargs
+    ) as saver:
+        await saver.asetup()
+        yield saver
+
+
+async def test_only_the_latest_checkpoint_per_namespace_is_kept(
+    shallow: AsyncShallowRedisSaver,
+) -> None:
+    root = []
+    parent = None
+    for i in range(5):
+        cp = make_checkpoint({"count": i, "const": "same"}, {"count": i + 1, "const": 1})
+        versions = {"count": i + 1, "const": 1} if i == 0 else {"count": i + 1}
+        stored = await shallow.aput(cfg("t", "", parent), cp, md(i, run_id="r1"), versions)
+        # as LangGraph does: the step's writes go to the checkpoint just saved
+        await shallow.aput_writes(stored, [("w", cp["id"])], "task")
+        parent = cp["id"]
+        root.append(stored)
+    sub = await put_chain(shallow, "t", 3, ns="sub:1")
+    listed = [t async for t in shallow.alist({"configurable": {"thread_id": "t"}})]
+    assert sorted(t.config["configurable"]["checkpoint_id"] for t in listed) == sorted(
+        [root[-1]["configurable"]["checkpoint_id"], sub[-1]["configurable"]["checkpoint_id"]]
+    )
+    latest = await shallow.aget_tuple(cfg("t"))
+    assert latest is not None
+    # "const" was written once, by the first put, and is still referenced: it must survive
+    assert latest.checkpoint["channel_values"] == {"count": 4, "const": "same"}
+    assert latest.pending_writes == [("task", "w", root[-1]["configurable"]["checkpoint_id"])]
+    assert await shallow.aget_tuple(root[0]) is None
+    keys = shallow._thread("t").all
+    assert await shallow._redis.hlen(keys[4]) == 4  # count and const, in each namespace
+    assert await shallow._redis.hlen(keys[7]) == 1
+    everywhere = [t async for t in shallow.alist(None)]
+    assert len(everywhere) == 2
+    await shallow.adelete_thread("t")
+    assert await keys_under(shallow) == [shallow._pk.schema]
+
+
+class State(TypedDict):
+    answers: list[str]
+
+
+def ask(state: State) -> dict[str, Any]:
+    first = interrupt("first question?")
+    second = interrupt("second question?")
+    return {"answers": [*state["answers"], first, second]}
+
+
+def build(checkpointer: Any) -> Any:
+    inner = StateGraph(State)
+    inner.add_node("ask", ask)
+    inner.add_edge(START, "ask")
+    inner.add_edge("ask", END)
+    outer = StateGraph(State)
+    outer.add_node("child", inner.compile())
+    outer.add_node("done", lambda s: {"answers": [*s["answers"], "done"]})
+    outer.add_edge(START, "child")
+    outer.add_edge("child", "done")
+    outer.add_edge("done", END)
+    return outer.compile(checkpointer=checkpointer)
+
+
+async def test_interrupts_resume_across_fresh_shallow_savers(
+    redis_url: str, key_prefix: str, saver_kwargs: dict[str, Any]
+) -> None:
+    config = {"configurable": {"thread_id": "interrupted"}}
+    async with AsyncShallowRedisSaver.from_conn_string(
+        redis_url, key_prefix=key_prefix, **saver_kwargs
+    ) as saver:
+        await saver.asetup()
+        first = await build(saver).ainvoke({"answers": []}, config)
+        assert first["__interrupt__"][0].value == "first question?"
+    async with AsyncShallowRedisSaver.from_conn_string(
+        redis_url, key_prefix=key_prefix, **saver_kwargs
+    ) as saver:
+        second = await build(saver).ainvoke(Command(resume="one"), config)
+        assert second["__interrupt__"][0].value == "second question?"
+    async with AsyncShallowRedisSaver.from_conn_string(
+        redis_url, key_prefix=key_prefix, **saver_kwargs
+    ) as saver:
+        graph = build(saver)
+        final = await graph.ainvoke(Command(resume="two"), config)
+        assert final == {"answers": ["one", "two", "done"]}
+        state = await graph.aget_state(config)
+        assert state.next == ()
+        listed = [t async for t in saver.alist({"configurable": {"thread_id": "interrupted"}})]
+        namespaces = [t.config["configurable"]["checkpoint_ns"] for t in listed]
+        assert len(namespaces) == len(set(namespaces))  # one checkpoint per namespace

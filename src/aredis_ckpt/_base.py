@@ -60,6 +60,8 @@ Command = tuple[Arg, ...]
 # On a cluster the shared slot's clock decides when a thread has expired; sweep its shared
 # entries only this long after, so a refresh racing on the thread's own node is never undone.
 CLUSTER_SWEEP_GRACE_MS = 5000
+# A filter on a key the metadata lacks matches None, as in Python's `metadata.get(key)`.
+NULL_DIGEST = _serde.filter_digest(None)
 
 
 @dataclass
@@ -96,6 +98,7 @@ class ListQuery:
             prefix,
             self.ns_e,
             self.exact,
+            NULL_DIGEST,
             len(self.filter_args) // 2,
             *self.filter_args,
         ]
@@ -417,7 +420,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         filter_args: list[Arg] = []
         for key, value in (filter or {}).items():
             filter_args.append(encode(str(key)))
-            filter_args.append(_serde.canonical(value).encode("utf-8", "surrogatepass"))
+            filter_args.append(_serde.filter_digest(value))
 
         if config is None:
             max_b = b"(" + encode(before_id) if before_id else b"+"
@@ -499,6 +502,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 self._pk.prefix,
                 ns_e,
                 cid,
+                NULL_DIGEST,
                 len(query.filter_args) // 2,
                 *query.filter_args,
             ],

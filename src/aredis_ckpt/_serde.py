@@ -8,6 +8,7 @@ decoding user data.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import struct
@@ -27,6 +28,7 @@ __all__ = [
     "dump_meta",
     "dump_value",
     "dump_write",
+    "filter_digest",
     "load_checkpoint",
     "load_value",
     "load_write",
@@ -128,7 +130,7 @@ def dump_meta(
     _lua_pack(out, encode(parent))
     _lua_pack(out, [encode(c) for c in channels])
     _lua_pack(out, fields)
-    _lua_pack(out, {encode(str(k)): encode(canonical(v)) for k, v in metadata.items()})
+    _lua_pack(out, {encode(str(k)): filter_digest(v) for k, v in metadata.items()})
     _lua_pack(out, run)
     return bytes(out)
 
@@ -170,6 +172,15 @@ def _normalise(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_normalise(v) for v in value]
     return f"\x00{type(value).__module__}.{type(value).__qualname__}:{value!r}"
+
+
+def filter_digest(value: Any) -> bytes:
+    """What Lua compares for ``list(filter=...)``: a digest of the canonical text.
+
+    Only digests are stored beside the serializer's (possibly encrypted) metadata, so metadata
+    values never sit in Redis as plaintext; equal values still give equal digests.
+    """
+    return hashlib.blake2b(encode(canonical(value)), digest_size=16).digest()
 
 
 def canonical(value: Any) -> str:

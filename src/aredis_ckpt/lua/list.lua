@@ -2,14 +2,15 @@
 -- mode 'n' (one namespace; KEYS: thread keys), 't' (all namespaces of a thread; KEYS: thread
 -- keys) or 'g' (every thread; KEYS[1]: the global index).
 -- ARGV: mode, max bound, min bound (ZREVRANGEBYLEX syntax), limit, scan budget, key prefix,
---       N (mode 'n'), exact cid or '', number of filter pairs, then (key, canonical value) pairs.
+--       N (mode 'n'), exact cid or '', digest of a missing key's value (None), number of filter
+--       pairs, then (key, value digest) pairs.
 -- Returns {cursor ('' when exhausted),
 --          {{cid, c, parent, {channels}, {values}, {writes}, namespace, thread}, ...}}.
 local mode, maxb, minb = ARGV[1], ARGV[2], ARGV[3]
 local limit, budget, prefix = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
-local exact = ARGV[8]
+local exact, NULL_DIGEST = ARGV[8], ARGV[9]
 local filter = {}
-for i = 0, tonumber(ARGV[9]) - 1 do filter[ARGV[10 + 2 * i]] = ARGV[11 + 2 * i] end
+for i = 0, tonumber(ARGV[10]) - 1 do filter[ARGV[11 + 2 * i]] = ARGV[12 + 2 * i] end
 
 local index
 if mode == 'g' then index = KEYS[1] elseif mode == 't' then index = KEYS[K_J] else index = KEYS[K_I] end
@@ -46,7 +47,7 @@ while #out < limit and scanned < budget do
         local ok = true
         for key, want_value in pairs(filter) do
           local have = meta[4][key]
-          if have == nil then have = 'null' end
+          if have == nil then have = NULL_DIGEST end
           if have ~= want_value then ok = false; break end
         end
         if ok then

@@ -10,7 +10,12 @@ from aredis_ckpt._async.shallow import AsyncShallowRedisSaver
 from aredis_ckpt._config import TTLConfig
 from aredis_ckpt._sync.saver import RedisSaver
 from aredis_ckpt._sync.shallow import ShallowRedisSaver
-from aredis_ckpt.errors import AredisCheckpointError, CorruptedDataError, SchemaVersionError
+from aredis_ckpt.errors import (
+    AredisCheckpointError,
+    CorruptedDataError,
+    ReplicationError,
+    SchemaVersionError,
+)
 
 __all__ = [
     "AredisCheckpointError",
@@ -18,6 +23,7 @@ __all__ = [
     "AsyncShallowRedisSaver",
     "CorruptedDataError",
     "RedisSaver",
+    "ReplicationError",
     "SchemaVersionError",
     "ShallowRedisSaver",
     "TTLConfig",

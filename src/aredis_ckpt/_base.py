@@ -48,7 +48,7 @@ from aredis_ckpt._keys import (
     write_field_suffix,
 )
 from aredis_ckpt._scripts import SCRIPTS
-from aredis_ckpt.errors import CorruptedDataError, SchemaVersionError
+from aredis_ckpt.errors import CorruptedDataError, ReplicationError, SchemaVersionError
 
 __all__ = ["BaseRedisSaver", "ListQuery", "ScriptCall"]
 
@@ -160,8 +160,15 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         ttl: TTLConfig | None,
         serde: SerializerProtocol | None,
         cluster: bool,
+        wait_replicas: int = 0,
+        wait_timeout_ms: int = 1000,
     ) -> None:
         super().__init__(serde=serde)
+        for name, value in (("wait_replicas", wait_replicas), ("wait_timeout_ms", wait_timeout_ms)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+        self._wait_replicas = wait_replicas
+        self._wait_timeout_ms = wait_timeout_ms
         self.key_prefix = key_prefix
         self.ttl = ttl
         self._ttl_ms, self._refresh_on_read = ttl_milliseconds(ttl)
@@ -182,6 +189,14 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         return f"{current_v + 1:032}.{random.random():016}"
 
     # ------------------------------------------------------------------ setup
+
+    def _check_replicas(self, op: str, acked: int) -> None:
+        if acked < self._wait_replicas:
+            raise ReplicationError(
+                f"{op}: {acked} of the {self._wait_replicas} replicas required by wait_replicas "
+                f"acknowledged the write within {self._wait_timeout_ms} ms; it is on the primary "
+                "but could be lost if the primary fails now"
+            )
 
     def _check_schema(self, stored: bytes | None) -> None:
         if stored is None:

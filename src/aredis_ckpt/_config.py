@@ -8,6 +8,7 @@ __all__ = [
     "DEFAULT_KEY_PREFIX",
     "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_POOL_TIMEOUT",
+    "DEFAULT_WAIT_TIMEOUT_MS",
     "SCHEMA_VERSION",
     "TTLConfig",
     "ttl_milliseconds",
@@ -18,6 +19,9 @@ DEFAULT_KEY_PREFIX: Final = "aredis"
 DEFAULT_MAX_CONNECTIONS: Final = 64
 # Seconds a caller waits for a free pooled connection before ConnectionError.
 DEFAULT_POOL_TIMEOUT: Final = 60.0
+# How long a write with wait_replicas waits for replica acknowledgements (keep it below the
+# client's socket timeout).
+DEFAULT_WAIT_TIMEOUT_MS: Final = 1000
 # Layout version of the data under a prefix (see _keys.py); bumped on incompatible change.
 SCHEMA_VERSION: Final = 1
 # Checkpoints per list() page when no limit is given, and the most index entries one list

@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "AredisCheckpointError",
     "CorruptedDataError",
+    "ReplicationError",
     "SchemaVersionError",
 ]
 
@@ -19,3 +20,10 @@ class SchemaVersionError(AredisCheckpointError):
 
 class CorruptedDataError(AredisCheckpointError):
     """A stored record could not be decoded; the message names the thread and checkpoint."""
+
+
+class ReplicationError(AredisCheckpointError):
+    """Fewer replicas than ``wait_replicas`` acknowledged a write in time.
+
+    The write is on the primary, but a failover before it replicates could lose it.
+    """

@@ -44,6 +44,7 @@ from aredis_ckpt._compat import (
 from aredis_ckpt._config import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_POOL_TIMEOUT,
+    DEFAULT_WAIT_TIMEOUT_MS,
     LIST_PAGE,
     TTLConfig,
 )
@@ -82,6 +83,8 @@ class AsyncRedisSaver(AsyncSaverMixin):
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
         cluster: bool = False,
+        wait_replicas: int = 0,
+        wait_timeout_ms: int = DEFAULT_WAIT_TIMEOUT_MS,
     ) -> None:
         source = pick_connection_source(redis_url, redis_client, connection_pool)
         self._owned: builtins.list[Any] = []
@@ -109,6 +112,8 @@ class AsyncRedisSaver(AsyncSaverMixin):
             ttl=ttl,
             serde=serde,
             cluster=isinstance(client, AsyncRedisCluster),
+            wait_replicas=wait_replicas,
+            wait_timeout_ms=wait_timeout_ms,
         )
         self._redis = client
         self._limiter = AsyncLimiter(max_connections)
@@ -184,6 +189,8 @@ class AsyncRedisSaver(AsyncSaverMixin):
         checkpoint_prefix: str | None = None,
         checkpoint_write_prefix: str | None = None,
         cluster: bool = False,
+        wait_replicas: int = 0,
+        wait_timeout_ms: int = DEFAULT_WAIT_TIMEOUT_MS,
     ) -> AsyncIterator[AsyncRedisSaver]:
         """A saver on its own client, closed when the context exits.
 
@@ -192,7 +199,9 @@ class AsyncRedisSaver(AsyncSaverMixin):
         holds at most ``max_connections`` connections; when all are busy a caller waits up to
         ``pool_timeout`` seconds (None: forever) instead of failing, so a graph fanning out to
         hundreds of tasks never runs out of connections.  ``cluster=True`` connects to a
-        Redis Cluster through any of its nodes.
+        Redis Cluster through any of its nodes.  ``wait_replicas=N`` makes every write wait
+        (up to ``wait_timeout_ms``) until N replicas have it, and raise ``ReplicationError``
+        otherwise.
         """
         saver = cls(
             url,
@@ -205,6 +214,8 @@ class AsyncRedisSaver(AsyncSaverMixin):
             checkpoint_prefix=checkpoint_prefix,
             checkpoint_write_prefix=checkpoint_write_prefix,
             cluster=cluster,
+            wait_replicas=wait_replicas,
+            wait_timeout_ms=wait_timeout_ms,
         )
         try:
             yield saver
@@ -229,20 +240,31 @@ class AsyncRedisSaver(AsyncSaverMixin):
                 )
 
     async def _eval_with_shared(
-        self, script: LuaScript, call: ScriptCall, shared: Sequence[Command]
+        self,
+        script: LuaScript,
+        call: ScriptCall,
+        shared: Sequence[Command] = (),
+        *,
+        write: bool = False,
     ) -> Any:
-        """A thread script plus, on a cluster, the shared-index commands, in one pipeline.
+        """A thread script plus, in the same pipeline (one round trip), the shared-index
+        commands a cluster needs and the ``WAIT`` of ``wait_replicas``.
 
-        The shared index lives in another slot than the thread on a cluster, so the two parts
-        go to their nodes in parallel (one round trip) instead of one atomic script.
+        On a cluster the shared index lives in another slot than the thread, so the parts go
+        to their nodes in parallel instead of running as one atomic script; ``WAIT`` then
+        follows on the thread's node.
         """
-        if not shared:
+        wait = write and self._wait_replicas > 0
+        if not shared and not wait:
             return await self._eval(script, call)
+        self._bind_loop()
         for attempt in (1, 2):
             pipe = self._redis.pipeline(transaction=False)
             pipe.execute_command("EVALSHA", script.sha, len(call.keys), *call.keys, *call.args)
             for command in shared:
                 pipe.execute_command(*command)
+            if wait and not self._cluster:
+                pipe.execute_command("WAIT", self._wait_replicas, self._wait_timeout_ms)
             async with self._limiter:
                 replies = await pipe.execute(raise_on_error=False)
             if attempt == 1 and any(isinstance(r, NoScriptError) for r in replies):
@@ -253,6 +275,16 @@ class AsyncRedisSaver(AsyncSaverMixin):
             for reply in replies:
                 if isinstance(reply, Exception):
                     raise reply
+            if wait:
+                acked = replies[-1]
+                if isinstance(self._redis, AsyncRedisCluster):
+                    # redis-py hashes bytes keys as they are; its annotation says str
+                    node = self._redis.get_node_from_key(cast(str, call.keys[0]))
+                    async with self._limiter:
+                        acked = await self._redis.execute_command(
+                            "WAIT", self._wait_replicas, self._wait_timeout_ms, target_nodes=node
+                        )
+                self._check_replicas(script.name, int(acked))
             return replies[0]
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -371,7 +403,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
     ) -> RunnableConfig:
         """Store a checkpoint and the values of the channels in ``new_versions``, atomically."""
         call, next_config, shared = self._put_call(config, checkpoint, metadata, new_versions)
-        reply = await self._eval_with_shared(SCRIPTS.put, call, shared)
+        reply = await self._eval_with_shared(SCRIPTS.put, call, shared, write=True)
         if self._shallow:
             await self._apply_shared(cast(bytes, call.args[6]), reply)  # the thread tag
         return next_config
@@ -387,19 +419,19 @@ class AsyncRedisSaver(AsyncSaverMixin):
         if not writes:
             return
         call, touch = self._put_writes_call(config, writes, task_id, task_path)
-        await self._eval_with_shared(SCRIPTS.put_writes, call, touch)
+        await self._eval_with_shared(SCRIPTS.put_writes, call, touch, write=True)
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, value and write of the thread, in every namespace."""
         call = self._delete_thread_call(thread_id)
-        reply = await self._eval(SCRIPTS.delete_thread, call)
+        reply = await self._eval_with_shared(SCRIPTS.delete_thread, call, write=True)
         await self._apply_shared(self._thread(thread_id).tag, reply, whole_thread=True)
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint, value and write of one thread into another."""
         call = self._copy_thread_call(source_thread_id, target_thread_id)
         if not self._cluster:
-            await self._eval(SCRIPTS.copy_thread, call)
+            await self._eval_with_shared(SCRIPTS.copy_thread, call, write=True)
             return
         # On a cluster the two threads live in different slots: read one, write the other.
         exported = await self._eval(
@@ -407,8 +439,8 @@ class AsyncRedisSaver(AsyncSaverMixin):
         )
         if not exported:
             return
-        reply = await self._eval(
-            SCRIPTS.import_thread, self._import_call(target_thread_id, exported)
+        reply = await self._eval_with_shared(
+            SCRIPTS.import_thread, self._import_call(target_thread_id, exported), write=True
         )
         await self._apply_shared(self._thread(target_thread_id).tag, reply, add=True)
 
@@ -426,7 +458,8 @@ class AsyncRedisSaver(AsyncSaverMixin):
             for tag in tags:
                 by_thread.setdefault(tag, []).append(run)
         for tag, thread_runs in by_thread.items():
-            reply = await self._eval(SCRIPTS.delete_runs, self._delete_runs_call(tag, thread_runs))
+            call = self._delete_runs_call(tag, thread_runs)
+            reply = await self._eval_with_shared(SCRIPTS.delete_runs, call, write=True)
             await self._apply_shared(tag, reply)
 
     async def aprune(
@@ -445,7 +478,8 @@ class AsyncRedisSaver(AsyncSaverMixin):
             if keep == 0:
                 await self.adelete_thread(thread_id)
             else:
-                reply = await self._eval(SCRIPTS.prune, self._prune_call(thread_id, keep))
+                call = self._prune_call(thread_id, keep)
+                reply = await self._eval_with_shared(SCRIPTS.prune, call, write=True)
                 await self._apply_shared(self._thread(thread_id).tag, reply)
 
     async def aget_delta_channel_history(

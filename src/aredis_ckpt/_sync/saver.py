@@ -46,6 +46,7 @@ from aredis_ckpt._compat import (
 from aredis_ckpt._config import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_POOL_TIMEOUT,
+    DEFAULT_WAIT_TIMEOUT_MS,
     LIST_PAGE,
     TTLConfig,
 )
@@ -84,6 +85,8 @@ class RedisSaver(SaverMixin):
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
         cluster: bool = False,
+        wait_replicas: int = 0,
+        wait_timeout_ms: int = DEFAULT_WAIT_TIMEOUT_MS,
     ) -> None:
         source = pick_connection_source(redis_url, redis_client, connection_pool)
         self._owned: builtins.list[Any] = []
@@ -111,6 +114,8 @@ class RedisSaver(SaverMixin):
             ttl=ttl,
             serde=serde,
             cluster=isinstance(client, RedisCluster),
+            wait_replicas=wait_replicas,
+            wait_timeout_ms=wait_timeout_ms,
         )
         self._redis = client
         self._limiter = Limiter(max_connections)
@@ -186,6 +191,8 @@ class RedisSaver(SaverMixin):
         checkpoint_prefix: str | None = None,
         checkpoint_write_prefix: str | None = None,
         cluster: bool = False,
+        wait_replicas: int = 0,
+        wait_timeout_ms: int = DEFAULT_WAIT_TIMEOUT_MS,
     ) -> Iterator[RedisSaver]:
         """A saver on its own client, closed when the context exits.
 
@@ -194,7 +201,9 @@ class RedisSaver(SaverMixin):
         holds at most ``max_connections`` connections; when all are busy a caller waits up to
         ``pool_timeout`` seconds (None: forever) instead of failing, so a graph fanning out to
         hundreds of tasks never runs out of connections.  ``cluster=True`` connects to a
-        Redis Cluster through any of its nodes.
+        Redis Cluster through any of its nodes.  ``wait_replicas=N`` makes every write wait
+        (up to ``wait_timeout_ms``) until N replicas have it, and raise ``ReplicationError``
+        otherwise.
         """
         saver = cls(
             url,
@@ -207,6 +216,8 @@ class RedisSaver(SaverMixin):
             checkpoint_prefix=checkpoint_prefix,
             checkpoint_write_prefix=checkpoint_write_prefix,
             cluster=cluster,
+            wait_replicas=wait_replicas,
+            wait_timeout_ms=wait_timeout_ms,
         )
         try:
             yield saver
@@ -231,20 +242,31 @@ class RedisSaver(SaverMixin):
                 )
 
     def _eval_with_shared(
-        self, script: LuaScript, call: ScriptCall, shared: Sequence[Command]
+        self,
+        script: LuaScript,
+        call: ScriptCall,
+        shared: Sequence[Command] = (),
+        *,
+        write: bool = False,
     ) -> Any:
-        """A thread script plus, on a cluster, the shared-index commands, in one pipeline.
+        """A thread script plus, in the same pipeline (one round trip), the shared-index
+        commands a cluster needs and the ``WAIT`` of ``wait_replicas``.
 
-        The shared index lives in another slot than the thread on a cluster, so the two parts
-        go to their nodes in parallel (one round trip) instead of one atomic script.
+        On a cluster the shared index lives in another slot than the thread, so the parts go
+        to their nodes in parallel instead of running as one atomic script; ``WAIT`` then
+        follows on the thread's node.
         """
-        if not shared:
+        wait = write and self._wait_replicas > 0
+        if not shared and not wait:
             return self._eval(script, call)
+        self._bind_loop()
         for attempt in (1, 2):
             pipe = self._redis.pipeline(transaction=False)
             pipe.execute_command("EVALSHA", script.sha, len(call.keys), *call.keys, *call.args)
             for command in shared:
                 pipe.execute_command(*command)
+            if wait and not self._cluster:
+                pipe.execute_command("WAIT", self._wait_replicas, self._wait_timeout_ms)
             with self._limiter:
                 replies = pipe.execute(raise_on_error=False)
             if attempt == 1 and any(isinstance(r, NoScriptError) for r in replies):
@@ -255,6 +277,16 @@ class RedisSaver(SaverMixin):
             for reply in replies:
                 if isinstance(reply, Exception):
                     raise reply
+            if wait:
+                acked = replies[-1]
+                if isinstance(self._redis, RedisCluster):
+                    # redis-py hashes bytes keys as they are; its annotation says str
+                    node = self._redis.get_node_from_key(cast(str, call.keys[0]))
+                    with self._limiter:
+                        acked = self._redis.execute_command(
+                            "WAIT", self._wait_replicas, self._wait_timeout_ms, target_nodes=node
+                        )
+                self._check_replicas(script.name, int(acked))
             return replies[0]
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -373,7 +405,7 @@ class RedisSaver(SaverMixin):
     ) -> RunnableConfig:
         """Store a checkpoint and the values of the channels in ``new_versions``, atomically."""
         call, next_config, shared = self._put_call(config, checkpoint, metadata, new_versions)
-        reply = self._eval_with_shared(SCRIPTS.put, call, shared)
+        reply = self._eval_with_shared(SCRIPTS.put, call, shared, write=True)
         if self._shallow:
             self._apply_shared(cast(bytes, call.args[6]), reply)  # the thread tag
         return next_config
@@ -389,19 +421,19 @@ class RedisSaver(SaverMixin):
         if not writes:
             return
         call, touch = self._put_writes_call(config, writes, task_id, task_path)
-        self._eval_with_shared(SCRIPTS.put_writes, call, touch)
+        self._eval_with_shared(SCRIPTS.put_writes, call, touch, write=True)
 
     def delete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, value and write of the thread, in every namespace."""
         call = self._delete_thread_call(thread_id)
-        reply = self._eval(SCRIPTS.delete_thread, call)
+        reply = self._eval_with_shared(SCRIPTS.delete_thread, call, write=True)
         self._apply_shared(self._thread(thread_id).tag, reply, whole_thread=True)
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint, value and write of one thread into another."""
         call = self._copy_thread_call(source_thread_id, target_thread_id)
         if not self._cluster:
-            self._eval(SCRIPTS.copy_thread, call)
+            self._eval_with_shared(SCRIPTS.copy_thread, call, write=True)
             return
         # On a cluster the two threads live in different slots: read one, write the other.
         exported = self._eval(
@@ -409,7 +441,9 @@ class RedisSaver(SaverMixin):
         )
         if not exported:
             return
-        reply = self._eval(SCRIPTS.import_thread, self._import_call(target_thread_id, exported))
+        reply = self._eval_with_shared(
+            SCRIPTS.import_thread, self._import_call(target_thread_id, exported), write=True
+        )
         self._apply_shared(self._thread(target_thread_id).tag, reply, add=True)
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
@@ -426,7 +460,8 @@ class RedisSaver(SaverMixin):
             for tag in tags:
                 by_thread.setdefault(tag, []).append(run)
         for tag, thread_runs in by_thread.items():
-            reply = self._eval(SCRIPTS.delete_runs, self._delete_runs_call(tag, thread_runs))
+            call = self._delete_runs_call(tag, thread_runs)
+            reply = self._eval_with_shared(SCRIPTS.delete_runs, call, write=True)
             self._apply_shared(tag, reply)
 
     def prune(
@@ -445,7 +480,8 @@ class RedisSaver(SaverMixin):
             if keep == 0:
                 self.delete_thread(thread_id)
             else:
-                reply = self._eval(SCRIPTS.prune, self._prune_call(thread_id, keep))
+                call = self._prune_call(thread_id, keep)
+                reply = self._eval_with_shared(SCRIPTS.prune, call, write=True)
                 self._apply_shared(self._thread(thread_id).tag, reply)
 
     def get_delta_channel_history(

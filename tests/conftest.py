@@ -2,8 +2,9 @@
 
 Tests never use a server somebody else started (nor port 6379).  ``AREDIS_REDIS_SERVER`` picks
 the binary (the nox matrix sets it per server version); otherwise ``redis-server`` from PATH.
-``AREDIS_TEST_TOPOLOGY=cluster`` runs the suite against a 3-master + 3-replica Redis Cluster
-(tests that need a plain server then skip).  Each test gets its own key prefix, so tests never
+``AREDIS_TEST_TOPOLOGY=cluster`` runs the suite against a 3-master + 3-replica Redis Cluster,
+``AREDIS_TEST_TOPOLOGY=sentinel`` through a ``redis+sentinel://`` URL (master, replica,
+Sentinel); tests that need a plain server then skip.  Each test gets its own key prefix, so tests never
 see each other's data.
 """
 
@@ -15,10 +16,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from aredis_ckpt._server import ClusterServers, RedisServer
+from aredis_ckpt._server import ClusterServers, RedisServer, SentinelServers
 
 TOPOLOGY = os.environ.get("AREDIS_TEST_TOPOLOGY", "standalone")
+if TOPOLOGY not in ("standalone", "cluster", "sentinel"):
+    raise ValueError(f"AREDIS_TEST_TOPOLOGY must be standalone, cluster or sentinel: {TOPOLOGY!r}")
 CLUSTER = TOPOLOGY == "cluster"
+SENTINEL = TOPOLOGY == "sentinel"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -26,8 +30,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if CLUSTER:
-        skip = pytest.mark.skip(reason="needs a plain server; this run is on a cluster")
+    if CLUSTER or SENTINEL:
+        skip = pytest.mark.skip(reason=f"needs a plain server; this run is on {TOPOLOGY}")
         for item in items:
             if "standalone" in item.keywords:
                 item.add_marker(skip)
@@ -53,10 +57,29 @@ def redis_cluster() -> Iterator[ClusterServers | None]:
 
 
 @pytest.fixture(scope="session")
-def redis_server(redis_cluster: ClusterServers | None) -> Iterator[RedisServer]:
-    """A plain server (on a cluster run: the cluster's first node)."""
+def redis_sentinel() -> Iterator[SentinelServers | None]:
+    if not SENTINEL:
+        yield None
+        return
+    servers = SentinelServers(os.environ.get("AREDIS_REDIS_SERVER") or None)
+    servers.start()
+    try:
+        yield servers
+    finally:
+        servers.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(
+    redis_cluster: ClusterServers | None, redis_sentinel: SentinelServers | None
+) -> Iterator[RedisServer]:
+    """A plain server (on a cluster run: its first node; with Sentinel: the master)."""
     if redis_cluster is not None:
         yield redis_cluster.nodes[0]
+        return
+    if redis_sentinel is not None:
+        assert redis_sentinel.master is not None
+        yield redis_sentinel.master
         return
     server = RedisServer(os.environ.get("AREDIS_REDIS_SERVER") or None)
     server.start()
@@ -67,8 +90,9 @@ def redis_server(redis_cluster: ClusterServers | None) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def redis_url(redis_server: RedisServer) -> str:
-    return redis_server.url
+def redis_url(redis_server: RedisServer, redis_sentinel: SentinelServers | None) -> str:
+    """The URL savers connect with (``redis+sentinel://`` on a Sentinel run)."""
+    return redis_sentinel.url if redis_sentinel is not None else redis_server.url
 
 
 @pytest.fixture

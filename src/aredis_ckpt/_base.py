@@ -47,7 +47,6 @@ from aredis_ckpt._keys import (
     value_field,
     write_field_suffix,
 )
-from aredis_ckpt._scripts import SCRIPTS
 from aredis_ckpt.errors import CorruptedDataError, ReplicationError, SchemaVersionError
 
 __all__ = ["BaseRedisSaver", "ListQuery", "ScriptCall"]
@@ -55,7 +54,6 @@ __all__ = ["BaseRedisSaver", "ListQuery", "ScriptCall"]
 logger = logging.getLogger("aredis_ckpt")
 
 Arg = bytes | str | int | float
-Command = tuple[Arg, ...]
 
 # On a cluster the shared slot's clock decides when a thread has expired; sweep its shared
 # entries only this long after, so a refresh racing on the thread's own node is never undone.
@@ -233,8 +231,8 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         checkpoint: Checkpoint,
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
-    ) -> tuple[ScriptCall, RunnableConfig, list[Command]]:
-        """The put script, the config to return, and (on a cluster) the shared-index updates."""
+    ) -> tuple[ScriptCall, RunnableConfig, ScriptCall | None]:
+        """The put script, the config to return, and (on a cluster) the shared-index update."""
         conf = _configurable(config, "put")
         thread_id = _thread_id(conf, "put")
         ns = _str_field(conf, "checkpoint_ns", "put")
@@ -260,17 +258,14 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         run_id = md.get("run_id")
         run_e = escape(str(run_id)) if run_id is not None else b""
         keys: tuple[bytes, ...] = tk.all
-        shared: list[Command] = []
-        global_member = encode(cid) + NUL + tk.tag + NUL + ns_e
         if not self._cluster:
             keys += (self._pk.global_index, self._pk.run(run_e))
-        else:
-            shared.append(("ZADD", self._pk.global_index, 0, global_member))
-            entries = [b"c" + global_member]
-            if run_e:
-                shared.append(("SADD", self._pk.run(run_e), tk.tag))
-                entries.append(b"r" + run_e)
-            shared.extend(self._touch_commands(tk.tag, entries))
+        shared = self._shared_call(
+            tk.tag,
+            "add",
+            [encode(cid) + NUL + tk.tag + NUL + ns_e],
+            [run_e] if run_e else [],
+        )
         call = ScriptCall(
             keys,
             [
@@ -299,7 +294,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         writes: Sequence[tuple[str, Any]],
         task_id: str,
         task_path: str,
-    ) -> tuple[ScriptCall, list[Command]]:
+    ) -> tuple[ScriptCall, ScriptCall | None]:
         """The put_writes script and (cluster with a ttl) the shared-slot expiry update."""
         conf = _configurable(config, "put_writes")
         thread_id = _thread_id(conf, "put_writes")
@@ -323,11 +318,13 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             args.append(write_field_suffix(idx, task_id))
             args.append(_serde.dump_write(self.serde, task_id, idx, channel, value, task_path))
             args.append(b"1" if idx < 0 else b"0")
-        return ScriptCall(tk.all, args), self._touch_commands(tk.tag)
+        return ScriptCall(tk.all, args), self._shared_call(tk.tag, "add")
 
     # ------------------------------------------------------------------ get_tuple
 
-    def _get_tuple_call(self, config: RunnableConfig) -> tuple[ScriptCall, str, str, list[Command]]:
+    def _get_tuple_call(
+        self, config: RunnableConfig
+    ) -> tuple[ScriptCall, str, str, ScriptCall | None]:
         conf = _configurable(config, "get_tuple")
         thread_id = _thread_id(conf, "get_tuple")
         ns = _str_field(conf, "checkpoint_ns", "get_tuple")
@@ -344,27 +341,41 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 b"" if self._cluster else self._pk.global_base,
             ],
         )
-        touch = self._touch_commands(tk.tag) if self._refresh_on_read else []
+        touch = self._shared_call(tk.tag, "add") if self._refresh_on_read else None
         return call, thread_id, ns, touch
 
-    def _touch_commands(self, tag: bytes, entries: Sequence[bytes] = ()) -> list[Command]:
-        """Cluster with a ttl: the shared-slot script that records a thread's expiry."""
-        if not (self._cluster and self._ttl_ms):
-            return []
-        script = SCRIPTS.shared_touch
-        return [
-            (
-                "EVALSHA",
-                script.sha,
-                1,
-                self._pk.global_base + b"exp",
+    def _shared_call(
+        self,
+        tag: bytes,
+        op: str,
+        members: Sequence[bytes] = (),
+        runs: Sequence[bytes] = (),
+    ) -> ScriptCall | None:
+        """On a cluster: the shared-slot script applying a thread's index changes (or None).
+
+        ``op`` is "add" (index members/runs, record the expiry), "remove", or "forget" (the
+        thread was deleted).  On one server the thread scripts update the shared keys
+        themselves, atomically, and this returns None.
+        """
+        if not self._cluster:
+            return None
+        if op == "add" and not members and not runs and not self._ttl_ms:
+            return None
+        if op != "add" and not members and not runs and op != "forget":
+            return None
+        return ScriptCall(
+            (self._pk.global_index,),
+            [
                 self._pk.global_base,
                 tag,
                 self._ttl_ms,
                 CLUSTER_SWEEP_GRACE_MS,
-                *entries,
-            )
-        ]
+                op,
+                len(members),
+                *members,
+                *runs,
+            ],
+        )
 
     def _decode_tuple(self, thread_id: str, ns: str, reply: Sequence[Any]) -> CheckpointTuple:
         cid_raw, c_blob, parent_raw, channels, value_blobs, write_blobs = reply[:6]
@@ -590,33 +601,6 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             args.append(len(section))
             args.extend(section)
         return ScriptCall(dst.all, args)
-
-    def _shared_index_updates(
-        self, tag: bytes, reply: Sequence[Any], add: bool = False, whole_thread: bool = False
-    ) -> list[Command]:
-        """Commands applying a thread script's shared-index changes (cluster mode)."""
-        members, runs = reply
-        cmds: list[Command] = []
-        tracked = self._pk.global_base + b"gm:" + tag
-        entries = [b"c" + m for m in members] + [b"r" + r for r in runs]
-        if members:
-            if add:
-                pairs: list[Arg] = []
-                for m in members:
-                    pairs += [0, m]
-                cmds.append(("ZADD", self._pk.global_index, *pairs))
-            else:
-                cmds.append(("ZREM", self._pk.global_index, *members))
-        for run in runs:
-            cmds.append(("SADD" if add else "SREM", self._pk.run(run), tag))
-        if add:
-            cmds.extend(self._touch_commands(tag, entries))
-        elif whole_thread:
-            cmds.append(("UNLINK", tracked))
-            cmds.append(("ZREM", self._pk.global_base + b"exp", tag))
-        elif entries:
-            cmds.append(("SREM", tracked, *entries))
-        return cmds
 
     def _prune_keep(self, strategy: str, keep_last: int | None) -> int:
         """Checkpoints to keep per namespace: 0 deletes the threads."""

@@ -44,7 +44,7 @@ class _Scripts:
         self.copy_thread = _load("copy_thread")
         self.export_thread = _load("export_thread")
         self.import_thread = _load("import_thread")
-        self.shared_touch = _load("shared_touch")
+        self.shared_apply = _load("shared_apply")
 
     def all(self) -> tuple[LuaScript, ...]:
         return tuple(v for v in vars(self).values() if isinstance(v, LuaScript))

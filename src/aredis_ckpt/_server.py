@@ -345,9 +345,17 @@ class RedisServer:
     to the command line (e.g. ``["--maxmemory", "64mb"]``).
     """
 
-    def __init__(self, binary: str | None = None, *, extra_args: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        binary: str | None = None,
+        *,
+        extra_args: Sequence[str] = (),
+        leading_args: Sequence[str] = (),
+    ) -> None:
         self._binary = os.path.abspath(binary) if binary else find_redis_server()
         self._extra_args = tuple(extra_args)
+        # before the options, e.g. a sentinel's config file (it must come first)
+        self._leading_args = tuple(leading_args)
         self._port: int | None = None
         self._pid: int | None = None
         self._dir: str | None = None
@@ -420,6 +428,7 @@ class RedisServer:
         launch_out = os.path.join(workdir, "launch.out")
         argv = [
             self._binary,
+            *self._leading_args,
             "--port", str(port),
             "--bind", LOOPBACK,
             "--save", "",
@@ -538,6 +547,14 @@ class RedisServer:
         return f"<RedisServer {self._binary} {where}>"
 
     # ------------------------------------------------------------------ introspection
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would (then clean up like stop())."""
+        with self._lock:
+            if self._pid is not None and _alive(self._pid):
+                os.kill(self._pid, signal.SIGKILL)
+                _wait_gone(self._pid, 5.0)
+        self.stop()
 
     def command(self, *args: str) -> Reply:
         """Run one command over a raw socket (no client library needed).
@@ -687,12 +704,118 @@ class ClusterServers:
                 )
             time.sleep(0.05)
 
+    def master_for_slot(self, slot: int) -> RedisServer:
+        """The running node that serves ``slot`` as a master."""
+        for node in self.nodes:
+            if not node.running:
+                continue
+            for line in _text(node.command("CLUSTER", "NODES")).splitlines():
+                fields = line.split()
+                if "myself" in fields[2] and "master" in fields[2]:
+                    for part in fields[8:]:
+                        lo, _, hi = part.partition("-")
+                        if lo.isdigit() and int(lo) <= slot <= int(hi or lo):
+                            return node
+        raise RuntimeError(f"no running master serves slot {slot}")
+
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
         self.nodes = []
 
     def __enter__(self) -> ClusterServers:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class SentinelServers:
+    """A master, a replica and one Sentinel monitoring them, all private on loopback."""
+
+    def __init__(
+        self,
+        binary: str | None = None,
+        *,
+        service: str = "mymaster",
+        down_after_ms: int = 1000,
+        failover_timeout_ms: int = 5000,
+    ) -> None:
+        self._binary = os.path.abspath(binary) if binary else find_redis_server()
+        self.service = service
+        self._down_after = down_after_ms
+        self._failover_timeout = failover_timeout_ms
+        self.master: RedisServer | None = None
+        self.replica: RedisServer | None = None
+        self.sentinel: RedisServer | None = None
+        self._conf_dir: str | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.sentinel is not None
+        return f"redis+sentinel://{LOOPBACK}:{self.sentinel.port}/{self.service}/0"
+
+    def start(self) -> SentinelServers:
+        try:
+            self.master = RedisServer(
+                self._binary, extra_args=["--repl-diskless-sync-delay", "0"]
+            ).start()
+            self.replica = RedisServer(
+                self._binary,
+                extra_args=[
+                    "--replicaof", LOOPBACK, str(self.master.port),
+                    "--repl-diskless-sync-delay", "0",
+                ],
+            ).start()  # fmt: skip
+            self.wait_replication()
+            self._conf_dir = os.path.abspath(tempfile.mkdtemp(prefix="aredis-ckpt-sentinel-"))
+            conf = os.path.join(self._conf_dir, "sentinel.conf")
+            with open(conf, "w", encoding="utf-8") as f:
+                f.write(
+                    f"sentinel monitor {self.service} {LOOPBACK} {self.master.port} 1\n"
+                    f"sentinel down-after-milliseconds {self.service} {self._down_after}\n"
+                    f"sentinel failover-timeout {self.service} {self._failover_timeout}\n"
+                )
+            self.sentinel = RedisServer(
+                self._binary, leading_args=[conf], extra_args=["--sentinel"]
+            ).start()
+            self._wait(lambda: self.master_port() == self.master.port if self.master else False)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def master_port(self) -> int:
+        """The master's port as the Sentinel reports it."""
+        assert self.sentinel is not None
+        reply = self.sentinel.command("SENTINEL", "get-master-addr-by-name", self.service)
+        assert isinstance(reply, list)
+        return int(_text(reply[1]))
+
+    def wait_replication(self, timeout: float = 30.0) -> None:
+        replica = self.replica
+        assert replica is not None
+        self._wait(
+            lambda: "master_link_status:up" in _text(replica.command("INFO", "replication")),
+            timeout,
+        )
+
+    def _wait(self, ok: Callable[[], bool], timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not ok():
+            if time.monotonic() > deadline:
+                raise RuntimeError("sentinel set-up did not get ready in time")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        for server in (self.sentinel, self.replica, self.master):
+            if server is not None:
+                server.stop()
+        if self._conf_dir:
+            shutil.rmtree(self._conf_dir, ignore_errors=True)
+        self.sentinel = self.replica = self.master = None
+
+    def __enter__(self) -> SentinelServers:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

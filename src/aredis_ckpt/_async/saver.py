@@ -23,7 +23,6 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from aredis_ckpt._base import (
-    Command,
     ListQuery,
     ScriptCall,
     logger,
@@ -243,65 +242,58 @@ class AsyncRedisSaver(AsyncSaverMixin):
         self,
         script: LuaScript,
         call: ScriptCall,
-        shared: Sequence[Command] = (),
+        shared: ScriptCall | None = None,
         *,
         write: bool = False,
     ) -> Any:
-        """A thread script plus, in the same pipeline (one round trip), the shared-index
-        commands a cluster needs and the ``WAIT`` of ``wait_replicas``.
+        """A thread script, with the ``WAIT`` of ``wait_replicas`` and, on a cluster, the
+        shared-slot update that goes with it.
 
-        On a cluster the shared index lives in another slot than the thread, so the parts go
-        to their nodes in parallel instead of running as one atomic script; ``WAIT`` then
-        follows on the thread's node.
+        On one server ``WAIT`` rides in the same pipeline (one round trip).  On a cluster the
+        thread's slot and the shared slot are on different nodes: the thread script runs first,
+        then ``WAIT`` on the thread's node, then the shared-index script.
         """
         wait = write and self._wait_replicas > 0
-        if not shared and not wait:
+        if isinstance(self._redis, AsyncRedisCluster):
+            reply = await self._eval(script, call)
+            if wait:
+                # redis-py hashes bytes keys as they are; its annotation says str
+                node = self._redis.get_node_from_key(cast(str, call.keys[0]))
+                async with self._limiter:
+                    acked = await self._redis.execute_command(
+                        "WAIT", self._wait_replicas, self._wait_timeout_ms, target_nodes=node
+                    )
+                self._check_replicas(script.name, int(acked))
+            if shared is not None:
+                await self._eval(SCRIPTS.shared_apply, shared)
+            return reply
+        if not wait:
             return await self._eval(script, call)
         self._bind_loop()
         for attempt in (1, 2):
             pipe = self._redis.pipeline(transaction=False)
             pipe.execute_command("EVALSHA", script.sha, len(call.keys), *call.keys, *call.args)
-            for command in shared:
-                pipe.execute_command(*command)
-            if wait and not self._cluster:
-                pipe.execute_command("WAIT", self._wait_replicas, self._wait_timeout_ms)
+            pipe.execute_command("WAIT", self._wait_replicas, self._wait_timeout_ms)
             async with self._limiter:
                 replies = await pipe.execute(raise_on_error=False)
-            if attempt == 1 and any(isinstance(r, NoScriptError) for r in replies):
-                # every command here is idempotent: running them again is harmless
+            if attempt == 1 and isinstance(replies[0], NoScriptError):
                 await self._redis.script_load(script.source)
-                await self._redis.script_load(SCRIPTS.shared_touch.source)
                 continue
             for reply in replies:
                 if isinstance(reply, Exception):
                     raise reply
-            if wait:
-                acked = replies[-1]
-                if isinstance(self._redis, AsyncRedisCluster):
-                    # redis-py hashes bytes keys as they are; its annotation says str
-                    node = self._redis.get_node_from_key(cast(str, call.keys[0]))
-                    async with self._limiter:
-                        acked = await self._redis.execute_command(
-                            "WAIT", self._wait_replicas, self._wait_timeout_ms, target_nodes=node
-                        )
-                self._check_replicas(script.name, int(acked))
+            self._check_replicas(script.name, int(replies[1]))
             return replies[0]
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _apply_shared(
-        self, tag: bytes, reply: Any, add: bool = False, whole_thread: bool = False
-    ) -> None:
+    async def _apply_shared(self, tag: bytes, reply: Any, op: str) -> None:
         """On a cluster, apply what a thread script reports for the shared indexes."""
         if not self._cluster:
             return
-        commands = self._shared_index_updates(tag, reply, add, whole_thread)
-        if not commands:
-            return
-        pipe = self._redis.pipeline(transaction=False)
-        for command in commands:
-            pipe.execute_command(*command)
-        async with self._limiter:
-            await pipe.execute()
+        members, runs = reply
+        shared = self._shared_call(tag, op, members, runs)
+        if shared is not None:
+            await self._eval(SCRIPTS.shared_apply, shared)
 
     async def asetup(self) -> None:
         """Load the scripts and record (or check) the schema version; idempotent."""
@@ -405,7 +397,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         call, next_config, shared = self._put_call(config, checkpoint, metadata, new_versions)
         reply = await self._eval_with_shared(SCRIPTS.put, call, shared, write=True)
         if self._shallow:
-            await self._apply_shared(cast(bytes, call.args[6]), reply)  # the thread tag
+            await self._apply_shared(cast(bytes, call.args[6]), reply, "remove")  # the tag
         return next_config
 
     async def aput_writes(
@@ -425,7 +417,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         """Delete every checkpoint, value and write of the thread, in every namespace."""
         call = self._delete_thread_call(thread_id)
         reply = await self._eval_with_shared(SCRIPTS.delete_thread, call, write=True)
-        await self._apply_shared(self._thread(thread_id).tag, reply, whole_thread=True)
+        await self._apply_shared(self._thread(thread_id).tag, reply, "forget")
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint, value and write of one thread into another."""
@@ -442,7 +434,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         reply = await self._eval_with_shared(
             SCRIPTS.import_thread, self._import_call(target_thread_id, exported), write=True
         )
-        await self._apply_shared(self._thread(target_thread_id).tag, reply, add=True)
+        await self._apply_shared(self._thread(target_thread_id).tag, reply, "add")
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Delete the checkpoints (and their writes) whose metadata ``run_id`` is in run_ids."""
@@ -460,7 +452,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         for tag, thread_runs in by_thread.items():
             call = self._delete_runs_call(tag, thread_runs)
             reply = await self._eval_with_shared(SCRIPTS.delete_runs, call, write=True)
-            await self._apply_shared(tag, reply)
+            await self._apply_shared(tag, reply, "remove")
 
     async def aprune(
         self,
@@ -480,7 +472,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
             else:
                 call = self._prune_call(thread_id, keep)
                 reply = await self._eval_with_shared(SCRIPTS.prune, call, write=True)
-                await self._apply_shared(self._thread(thread_id).tag, reply)
+                await self._apply_shared(self._thread(thread_id).tag, reply, "remove")
 
     async def aget_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]

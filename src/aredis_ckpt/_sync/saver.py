@@ -25,7 +25,6 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from aredis_ckpt._base import (
-    Command,
     ListQuery,
     ScriptCall,
     logger,
@@ -245,65 +244,58 @@ class RedisSaver(SaverMixin):
         self,
         script: LuaScript,
         call: ScriptCall,
-        shared: Sequence[Command] = (),
+        shared: ScriptCall | None = None,
         *,
         write: bool = False,
     ) -> Any:
-        """A thread script plus, in the same pipeline (one round trip), the shared-index
-        commands a cluster needs and the ``WAIT`` of ``wait_replicas``.
+        """A thread script, with the ``WAIT`` of ``wait_replicas`` and, on a cluster, the
+        shared-slot update that goes with it.
 
-        On a cluster the shared index lives in another slot than the thread, so the parts go
-        to their nodes in parallel instead of running as one atomic script; ``WAIT`` then
-        follows on the thread's node.
+        On one server ``WAIT`` rides in the same pipeline (one round trip).  On a cluster the
+        thread's slot and the shared slot are on different nodes: the thread script runs first,
+        then ``WAIT`` on the thread's node, then the shared-index script.
         """
         wait = write and self._wait_replicas > 0
-        if not shared and not wait:
+        if isinstance(self._redis, RedisCluster):
+            reply = self._eval(script, call)
+            if wait:
+                # redis-py hashes bytes keys as they are; its annotation says str
+                node = self._redis.get_node_from_key(cast(str, call.keys[0]))
+                with self._limiter:
+                    acked = self._redis.execute_command(
+                        "WAIT", self._wait_replicas, self._wait_timeout_ms, target_nodes=node
+                    )
+                self._check_replicas(script.name, int(acked))
+            if shared is not None:
+                self._eval(SCRIPTS.shared_apply, shared)
+            return reply
+        if not wait:
             return self._eval(script, call)
         self._bind_loop()
         for attempt in (1, 2):
             pipe = self._redis.pipeline(transaction=False)
             pipe.execute_command("EVALSHA", script.sha, len(call.keys), *call.keys, *call.args)
-            for command in shared:
-                pipe.execute_command(*command)
-            if wait and not self._cluster:
-                pipe.execute_command("WAIT", self._wait_replicas, self._wait_timeout_ms)
+            pipe.execute_command("WAIT", self._wait_replicas, self._wait_timeout_ms)
             with self._limiter:
                 replies = pipe.execute(raise_on_error=False)
-            if attempt == 1 and any(isinstance(r, NoScriptError) for r in replies):
-                # every command here is idempotent: running them again is harmless
+            if attempt == 1 and isinstance(replies[0], NoScriptError):
                 self._redis.script_load(script.source)
-                self._redis.script_load(SCRIPTS.shared_touch.source)
                 continue
             for reply in replies:
                 if isinstance(reply, Exception):
                     raise reply
-            if wait:
-                acked = replies[-1]
-                if isinstance(self._redis, RedisCluster):
-                    # redis-py hashes bytes keys as they are; its annotation says str
-                    node = self._redis.get_node_from_key(cast(str, call.keys[0]))
-                    with self._limiter:
-                        acked = self._redis.execute_command(
-                            "WAIT", self._wait_replicas, self._wait_timeout_ms, target_nodes=node
-                        )
-                self._check_replicas(script.name, int(acked))
+            self._check_replicas(script.name, int(replies[1]))
             return replies[0]
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _apply_shared(
-        self, tag: bytes, reply: Any, add: bool = False, whole_thread: bool = False
-    ) -> None:
+    def _apply_shared(self, tag: bytes, reply: Any, op: str) -> None:
         """On a cluster, apply what a thread script reports for the shared indexes."""
         if not self._cluster:
             return
-        commands = self._shared_index_updates(tag, reply, add, whole_thread)
-        if not commands:
-            return
-        pipe = self._redis.pipeline(transaction=False)
-        for command in commands:
-            pipe.execute_command(*command)
-        with self._limiter:
-            pipe.execute()
+        members, runs = reply
+        shared = self._shared_call(tag, op, members, runs)
+        if shared is not None:
+            self._eval(SCRIPTS.shared_apply, shared)
 
     def setup(self) -> None:
         """Load the scripts and record (or check) the schema version; idempotent."""
@@ -407,7 +399,7 @@ class RedisSaver(SaverMixin):
         call, next_config, shared = self._put_call(config, checkpoint, metadata, new_versions)
         reply = self._eval_with_shared(SCRIPTS.put, call, shared, write=True)
         if self._shallow:
-            self._apply_shared(cast(bytes, call.args[6]), reply)  # the thread tag
+            self._apply_shared(cast(bytes, call.args[6]), reply, "remove")  # the tag
         return next_config
 
     def put_writes(
@@ -427,7 +419,7 @@ class RedisSaver(SaverMixin):
         """Delete every checkpoint, value and write of the thread, in every namespace."""
         call = self._delete_thread_call(thread_id)
         reply = self._eval_with_shared(SCRIPTS.delete_thread, call, write=True)
-        self._apply_shared(self._thread(thread_id).tag, reply, whole_thread=True)
+        self._apply_shared(self._thread(thread_id).tag, reply, "forget")
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint, value and write of one thread into another."""
@@ -444,7 +436,7 @@ class RedisSaver(SaverMixin):
         reply = self._eval_with_shared(
             SCRIPTS.import_thread, self._import_call(target_thread_id, exported), write=True
         )
-        self._apply_shared(self._thread(target_thread_id).tag, reply, add=True)
+        self._apply_shared(self._thread(target_thread_id).tag, reply, "add")
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Delete the checkpoints (and their writes) whose metadata ``run_id`` is in run_ids."""
@@ -462,7 +454,7 @@ class RedisSaver(SaverMixin):
         for tag, thread_runs in by_thread.items():
             call = self._delete_runs_call(tag, thread_runs)
             reply = self._eval_with_shared(SCRIPTS.delete_runs, call, write=True)
-            self._apply_shared(tag, reply)
+            self._apply_shared(tag, reply, "remove")
 
     def prune(
         self,
@@ -482,7 +474,7 @@ class RedisSaver(SaverMixin):
             else:
                 call = self._prune_call(thread_id, keep)
                 reply = self._eval_with_shared(SCRIPTS.prune, call, write=True)
-                self._apply_shared(self._thread(thread_id).tag, reply)
+                self._apply_shared(self._thread(thread_id).tag, reply, "remove")
 
     def get_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]

@@ -4,8 +4,8 @@ Tests never use a server somebody else started (nor port 6379).  ``AREDIS_REDIS_
 the binary (the nox matrix sets it per server version); otherwise ``redis-server`` from PATH.
 ``AREDIS_TEST_TOPOLOGY=cluster`` runs the suite against a 3-master + 3-replica Redis Cluster,
 ``AREDIS_TEST_TOPOLOGY=sentinel`` through a ``redis+sentinel://`` URL (master, replica,
-Sentinel); tests that need a plain server then skip.  Each test gets its own key prefix, so tests never
-see each other's data.
+Sentinel); tests that need a plain server then skip.  Each test gets its own key prefix, so
+tests never see each other's data.
 """
 
 from __future__ import annotations

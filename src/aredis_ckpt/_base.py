@@ -665,11 +665,22 @@ def pick_connection_source(
 
 
 def resolve_prefix(
-    key_prefix: str | None, checkpoint_prefix: str | None, checkpoint_write_prefix: str | None
+    key_prefix: str | None,
+    checkpoint_prefix: str | None,
+    checkpoint_write_prefix: str | None = None,
+    checkpoint_blob_prefix: str | None = None,
 ) -> str:
-    """``key_prefix``, or the official package's ``checkpoint_prefix`` for it."""
-    if checkpoint_write_prefix is not None and not isinstance(checkpoint_write_prefix, str):
-        raise TypeError(f"checkpoint_write_prefix must be a str, got {checkpoint_write_prefix!r}")
+    """``key_prefix``, or the official package's ``checkpoint_prefix`` for it.
+
+    The official ``checkpoint_write_prefix`` / ``checkpoint_blob_prefix`` are accepted and
+    have no effect: writes and values live in their thread's keys under the one prefix.
+    """
+    for name, extra in (
+        ("checkpoint_write_prefix", checkpoint_write_prefix),
+        ("checkpoint_blob_prefix", checkpoint_blob_prefix),
+    ):
+        if extra is not None and not isinstance(extra, str):
+            raise TypeError(f"{name} must be a str, got {extra!r}")
     if key_prefix is not None and checkpoint_prefix is not None and key_prefix != checkpoint_prefix:
         raise ValueError(
             f"key_prefix={key_prefix!r} and checkpoint_prefix={checkpoint_prefix!r} name the "

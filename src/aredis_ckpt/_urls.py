@@ -29,10 +29,12 @@ class SentinelURL:
 
 
 def _bad(url: str, why: str) -> ValueError:
-    shown = url
-    if "@" in url:  # never echo a password
-        scheme, _, rest = url.partition("://")
-        shown = f"{scheme}://***@{rest.rpartition('@')[2]}"
+    # Never echo credentials: drop everything up to the last '@' and any query or fragment.
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.rpartition("@")[2]
+    rest = rest.split("?")[0].split("#")[0]
+    shown = f"{scheme}{sep}{rest}" if sep else "<not a URL>"
     return ValueError(f"invalid Redis URL {shown!r}: {why}")
 
 
@@ -61,6 +63,17 @@ def parse_url(url: str) -> SentinelURL | None:
         raise ValueError(f"a Redis URL must be a non-empty str, got {url!r}")
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
+    if "@" in parts.path or "@" in parts.query or "@" in parts.fragment:
+        raise _bad(
+            url,
+            "an '@' outside the host part: percent-encode '/', '?', '#' and '@' in the "
+            "username and password",
+        )
+    if scheme in ("redis", "rediss"):
+        segments = [s for s in parts.path.split("/") if s]
+        if len(segments) > 1 or (segments and not segments[0].isdigit()):
+            raise _bad(url, "the path must be empty or /<database number>")
+        return None
     if scheme in PLAIN_SCHEMES:
         return None
     if scheme not in SENTINEL_SCHEMES:
@@ -79,6 +92,8 @@ def parse_url(url: str) -> SentinelURL | None:
         user, has_pw, pw = creds.partition(":")
         username = unquote(user) or None
         password = unquote(pw) if has_pw else None
+    if parts.query or parts.fragment:
+        raise _bad(url, "query parameters are not read from a Sentinel URL: pass connection_args")
     segments = [s for s in parts.path.split("/") if s]
     if not segments:
         raise _bad(url, "no service name (redis+sentinel://host:26379/service_name/db)")

@@ -63,8 +63,9 @@ class AsyncRedisSaver(AsyncSaverMixin):
 
     The keyword arguments of ``langgraph-checkpoint-redis`` are accepted too: ``redis_url``,
     ``redis_client``, ``connection_args``, ``ttl``, ``checkpoint_prefix`` (our ``key_prefix``)
-    and ``checkpoint_write_prefix`` (accepted; writes live with their thread under the one
-    prefix, so that reads and writes stay single atomic scripts).
+    and ``checkpoint_write_prefix`` / ``checkpoint_blob_prefix`` (accepted; writes and values
+    live with their thread under the one prefix, so reads and writes stay single atomic
+    scripts).
     """
 
     def __init__(
@@ -77,6 +78,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         key_prefix: str | None = None,
         checkpoint_prefix: str | None = None,
         checkpoint_write_prefix: str | None = None,
+        checkpoint_blob_prefix: str | None = None,
         ttl: TTLConfig | None = None,
         serde: SerializerProtocol | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
@@ -107,7 +109,9 @@ class AsyncRedisSaver(AsyncSaverMixin):
                 "are binary: pass a client created with decode_responses=False"
             )
         super().__init__(
-            key_prefix=resolve_prefix(key_prefix, checkpoint_prefix, checkpoint_write_prefix),
+            key_prefix=resolve_prefix(
+                key_prefix, checkpoint_prefix, checkpoint_write_prefix, checkpoint_blob_prefix
+            ),
             ttl=ttl,
             serde=serde,
             cluster=isinstance(client, AsyncRedisCluster),
@@ -177,8 +181,9 @@ class AsyncRedisSaver(AsyncSaverMixin):
     @asynccontextmanager
     async def from_conn_string(
         cls,
-        url: str,
+        redis_url: str | None = None,
         *,
+        redis_client: AsyncRedis | AsyncRedisCluster | AsyncConnectionPool | None = None,
         ttl: TTLConfig | None = None,
         key_prefix: str | None = None,
         connection_args: Mapping[str, Any] | None = None,
@@ -187,6 +192,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
         checkpoint_prefix: str | None = None,
         checkpoint_write_prefix: str | None = None,
+        checkpoint_blob_prefix: str | None = None,
         cluster: bool = False,
         wait_replicas: int = 0,
         wait_timeout_ms: int = DEFAULT_WAIT_TIMEOUT_MS,
@@ -200,10 +206,12 @@ class AsyncRedisSaver(AsyncSaverMixin):
         hundreds of tasks never runs out of connections.  ``cluster=True`` connects to a
         Redis Cluster through any of its nodes.  ``wait_replicas=N`` makes every write wait
         (up to ``wait_timeout_ms``) until N replicas have it, and raise ``ReplicationError``
-        otherwise.
+        otherwise.  ``redis_client=`` (the official package's keyword) uses a client or pool you
+        own instead, which is left open.
         """
         saver = cls(
-            url,
+            redis_url,
+            redis_client=redis_client,
             ttl=ttl,
             key_prefix=key_prefix,
             connection_args=connection_args,
@@ -212,6 +220,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
             pool_timeout=pool_timeout,
             checkpoint_prefix=checkpoint_prefix,
             checkpoint_write_prefix=checkpoint_write_prefix,
+            checkpoint_blob_prefix=checkpoint_blob_prefix,
             cluster=cluster,
             wait_replicas=wait_replicas,
             wait_timeout_ms=wait_timeout_ms,
@@ -220,6 +229,15 @@ class AsyncRedisSaver(AsyncSaverMixin):
             yield saver
         finally:
             await saver.aclose()
+
+    @classmethod
+    @asynccontextmanager
+    async def from_conn_info(
+        cls, *, host: str = "localhost", port: int = 6379, db: int = 0, **kwargs: Any
+    ) -> AsyncIterator[AsyncRedisSaver]:
+        """``from_conn_string`` for the reference savers' ``from_conn_info(host=, port=, db=)``."""
+        async with cls.from_conn_string(f"redis://{host}:{port}/{db}", **kwargs) as saver:
+            yield saver
 
     # ------------------------------------------------------------------ plumbing
 

@@ -65,8 +65,9 @@ class RedisSaver(SaverMixin):
 
     The keyword arguments of ``langgraph-checkpoint-redis`` are accepted too: ``redis_url``,
     ``redis_client``, ``connection_args``, ``ttl``, ``checkpoint_prefix`` (our ``key_prefix``)
-    and ``checkpoint_write_prefix`` (accepted; writes live with their thread under the one
-    prefix, so that reads and writes stay single atomic scripts).
+    and ``checkpoint_write_prefix`` / ``checkpoint_blob_prefix`` (accepted; writes and values
+    live with their thread under the one prefix, so reads and writes stay single atomic
+    scripts).
     """
 
     def __init__(
@@ -79,6 +80,7 @@ class RedisSaver(SaverMixin):
         key_prefix: str | None = None,
         checkpoint_prefix: str | None = None,
         checkpoint_write_prefix: str | None = None,
+        checkpoint_blob_prefix: str | None = None,
         ttl: TTLConfig | None = None,
         serde: SerializerProtocol | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
@@ -109,7 +111,9 @@ class RedisSaver(SaverMixin):
                 "are binary: pass a client created with decode_responses=False"
             )
         super().__init__(
-            key_prefix=resolve_prefix(key_prefix, checkpoint_prefix, checkpoint_write_prefix),
+            key_prefix=resolve_prefix(
+                key_prefix, checkpoint_prefix, checkpoint_write_prefix, checkpoint_blob_prefix
+            ),
             ttl=ttl,
             serde=serde,
             cluster=isinstance(client, RedisCluster),
@@ -179,8 +183,9 @@ class RedisSaver(SaverMixin):
     @contextmanager
     def from_conn_string(
         cls,
-        url: str,
+        redis_url: str | None = None,
         *,
+        redis_client: Redis | RedisCluster | ConnectionPool | None = None,
         ttl: TTLConfig | None = None,
         key_prefix: str | None = None,
         connection_args: Mapping[str, Any] | None = None,
@@ -189,6 +194,7 @@ class RedisSaver(SaverMixin):
         pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
         checkpoint_prefix: str | None = None,
         checkpoint_write_prefix: str | None = None,
+        checkpoint_blob_prefix: str | None = None,
         cluster: bool = False,
         wait_replicas: int = 0,
         wait_timeout_ms: int = DEFAULT_WAIT_TIMEOUT_MS,
@@ -202,10 +208,12 @@ class RedisSaver(SaverMixin):
         hundreds of tasks never runs out of connections.  ``cluster=True`` connects to a
         Redis Cluster through any of its nodes.  ``wait_replicas=N`` makes every write wait
         (up to ``wait_timeout_ms``) until N replicas have it, and raise ``ReplicationError``
-        otherwise.
+        otherwise.  ``redis_client=`` (the official package's keyword) uses a client or pool you
+        own instead, which is left open.
         """
         saver = cls(
-            url,
+            redis_url,
+            redis_client=redis_client,
             ttl=ttl,
             key_prefix=key_prefix,
             connection_args=connection_args,
@@ -214,6 +222,7 @@ class RedisSaver(SaverMixin):
             pool_timeout=pool_timeout,
             checkpoint_prefix=checkpoint_prefix,
             checkpoint_write_prefix=checkpoint_write_prefix,
+            checkpoint_blob_prefix=checkpoint_blob_prefix,
             cluster=cluster,
             wait_replicas=wait_replicas,
             wait_timeout_ms=wait_timeout_ms,
@@ -222,6 +231,15 @@ class RedisSaver(SaverMixin):
             yield saver
         finally:
             saver.close()
+
+    @classmethod
+    @contextmanager
+    def from_conn_info(
+        cls, *, host: str = "localhost", port: int = 6379, db: int = 0, **kwargs: Any
+    ) -> Iterator[RedisSaver]:
+        """``from_conn_string`` for the reference savers' ``from_conn_info(host=, port=, db=)``."""
+        with cls.from_conn_string(f"redis://{host}:{port}/{db}", **kwargs) as saver:
+            yield saver
 
     # ------------------------------------------------------------------ plumbing
 

@@ -103,6 +103,8 @@ end
 -- Shared-index entries a script could not update itself (on a cluster the shared indexes live
 -- in another slot): returned to the client, which applies them.
 local DROPPED, EMPTIED_RUNS = {}, {}
+-- Runs of the checkpoints dropped so far (see release_runs).
+local DROPPED_RUNS = {}
 
 -- Remove one checkpoint with its pending writes and index entries (values: see gc_values).
 local function drop_checkpoint(k, tag, ns_e, cid, gix)
@@ -110,7 +112,10 @@ local function drop_checkpoint(k, tag, ns_e, cid, gix)
   local m = redis.call('HGET', k[K_M], f)
   if m then
     local run = cmsgpack.unpack(m)[5]
-    if run ~= '' then redis.call('ZREM', k[K_R], run .. NUL .. f) end
+    if run ~= '' then
+      redis.call('ZREM', k[K_R], run .. NUL .. f)
+      DROPPED_RUNS[run] = true
+    end
   end
   redis.call('HDEL', k[K_C], f)
   redis.call('HDEL', k[K_M], f)
@@ -177,6 +182,17 @@ local function run_emptied(gbase, tag, run, gix)
     redis.call('SREM', gbase .. 'gm:' .. tag, 'r' .. run)
   else
     EMPTIED_RUNS[#EMPTIED_RUNS + 1] = run
+  end
+end
+
+-- After dropping checkpoints: take the thread out of the shared set of every run it no longer
+-- has a checkpoint of (except `keep_run`, which the caller is adding to).
+local function release_runs(k, gbase, tag, gix, keep_run)
+  for run in pairs(DROPPED_RUNS) do
+    if run ~= keep_run and #redis.call('ZRANGEBYLEX', k[K_R], '[' .. run .. NUL,
+        '(' .. run .. '\1', 'LIMIT', 0, 1) == 0 then
+      run_emptied(gbase, tag, run, gix)
+    end
   end
 end
 

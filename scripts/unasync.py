@@ -70,6 +70,7 @@ RULES: list[tuple[str, str, dict[str, str]]] = [
             "aget_state_history": "get_state_history",
             "aupdate_state": "update_state",
             "asleep": "sleep",
+            "skip_async_interrupts": "skip_sync_interrupts",
         },
     ),
 ]

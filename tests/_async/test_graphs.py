@@ -24,6 +24,7 @@ from langgraph.types import Command, Durability, Send, StateSnapshot, interrupt
 from typing_extensions import TypedDict
 
 from aredis_ckpt import AsyncRedisSaver
+from pairs import skip_async_interrupts
 
 Graph = CompiledStateGraph[Any, Any, Any, Any]
 
@@ -219,6 +220,7 @@ async def test_subgraph_checkpoints_are_namespaced(saver: AsyncRedisSaver) -> No
 # -- 3. interrupt() + Command(resume=...) with a fresh saver instance -----------------------
 
 
+@skip_async_interrupts
 @pytest.mark.parametrize("in_subgraph", [False, True], ids=["node", "subgraph"])
 async def test_interrupt_resumed_by_fresh_saver(
     saver: AsyncRedisSaver, make_saver: SaverFactory, in_subgraph: bool
@@ -362,6 +364,7 @@ def _two_step() -> StateGraph[LogState]:
     return builder
 
 
+@skip_async_interrupts
 @pytest.mark.parametrize("durability", ["sync", "async", "exit"])
 async def test_durability_modes_resume_from_fresh_saver(
     saver: AsyncRedisSaver, make_saver: SaverFactory, durability: Durability

@@ -14,6 +14,7 @@ from langgraph.types import Command, interrupt
 from typing_extensions import TypedDict
 
 from aredis_ckpt import AsyncShallowRedisSaver
+from pairs import skip_async_interrupts
 
 from .test_saver import cfg, keys_under, make_checkpoint, md, put_chain
 
@@ -86,6 +87,7 @@ def build(checkpointer: Any) -> Any:
     return outer.compile(checkpointer=checkpointer)
 
 
+@skip_async_interrupts
 async def test_interrupts_resume_across_fresh_shallow_savers(
     redis_url: str, key_prefix: str, saver_kwargs: dict[str, Any]
 ) -> None:

@@ -26,6 +26,7 @@ from langgraph.types import Command, Durability, Send, StateSnapshot, interrupt
 from typing_extensions import TypedDict
 
 from aredis_ckpt import RedisSaver
+from pairs import skip_sync_interrupts
 
 Graph = CompiledStateGraph[Any, Any, Any, Any]
 
@@ -221,6 +222,7 @@ def test_subgraph_checkpoints_are_namespaced(saver: RedisSaver) -> None:
 # -- 3. interrupt() + Command(resume=...) with a fresh saver instance -----------------------
 
 
+@skip_sync_interrupts
 @pytest.mark.parametrize("in_subgraph", [False, True], ids=["node", "subgraph"])
 def test_interrupt_resumed_by_fresh_saver(
     saver: RedisSaver, make_saver: SaverFactory, in_subgraph: bool
@@ -364,6 +366,7 @@ def _two_step() -> StateGraph[LogState]:
     return builder
 
 
+@skip_sync_interrupts
 @pytest.mark.parametrize("durability", ["sync", "async", "exit"])
 def test_durability_modes_resume_from_fresh_saver(
     saver: RedisSaver, make_saver: SaverFactory, durability: Durability

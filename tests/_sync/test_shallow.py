@@ -16,6 +16,7 @@ from langgraph.types import Command, interrupt
 from typing_extensions import TypedDict
 
 from aredis_ckpt import ShallowRedisSaver
+from pairs import skip_sync_interrupts
 
 from .test_saver import cfg, keys_under, make_checkpoint, md, put_chain
 
@@ -88,6 +89,7 @@ def build(checkpointer: Any) -> Any:
     return outer.compile(checkpointer=checkpointer)
 
 
+@skip_sync_interrupts
 def test_interrupts_resume_across_fresh_shallow_savers(
     redis_url: str, key_prefix: str, saver_kwargs: dict[str, Any]
 ) -> None:

@@ -2,14 +2,18 @@
 
 ``AsyncRedisSaver`` serves ``ainvoke``/``astream`` graphs and ``RedisSaver`` serves
 ``invoke``/``stream`` graphs.  Both store every thread under one Redis Cluster hash tag and do
-each checkpoint operation in one round trip, with no Redis modules.
+each checkpoint operation in one round trip, with no Redis modules.  ``AsyncRedisStore`` /
+``RedisStore`` are LangGraph's long-term memory store (``BaseStore``) on the same servers, with
+semantic search.
 """
 
 from aredis_ckpt._async.saver import AsyncRedisSaver
 from aredis_ckpt._async.shallow import AsyncShallowRedisSaver
+from aredis_ckpt._async.store import AsyncRedisStore
 from aredis_ckpt._config import TTLConfig
 from aredis_ckpt._sync.saver import RedisSaver
 from aredis_ckpt._sync.shallow import ShallowRedisSaver
+from aredis_ckpt._sync.store import RedisStore
 from aredis_ckpt.errors import (
     AredisCheckpointError,
     CorruptedDataError,
@@ -20,9 +24,11 @@ from aredis_ckpt.errors import (
 __all__ = [
     "AredisCheckpointError",
     "AsyncRedisSaver",
+    "AsyncRedisStore",
     "AsyncShallowRedisSaver",
     "CorruptedDataError",
     "RedisSaver",
+    "RedisStore",
     "ReplicationError",
     "SchemaVersionError",
     "ShallowRedisSaver",
@@ -31,6 +37,13 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-for _cls in (AsyncRedisSaver, RedisSaver, AsyncShallowRedisSaver, ShallowRedisSaver):
+for _cls in (
+    AsyncRedisSaver,
+    RedisSaver,
+    AsyncShallowRedisSaver,
+    ShallowRedisSaver,
+    AsyncRedisStore,
+    RedisStore,
+):
     _cls.__module__ = "aredis_ckpt"
 del _cls

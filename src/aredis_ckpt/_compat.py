@@ -10,14 +10,18 @@ import threading
 import time
 
 import anyio
+from langchain_core.embeddings import Embeddings
 from redis import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio import BlockingConnectionPool as AsyncBlockingConnectionPool
 from redis.asyncio import ConnectionPool as AsyncConnectionPool
 from redis.asyncio import Redis as AsyncRedis
 from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.asyncio.sentinel import Sentinel as AsyncSentinel
+from redis.backoff import ExponentialBackoff
 from redis.cluster import RedisCluster
-from redis.exceptions import NoScriptError
+from redis.exceptions import ConnectionError, NoScriptError, TimeoutError
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 __all__ = [
@@ -26,6 +30,7 @@ __all__ = [
     "AsyncLimiter",
     "AsyncRedis",
     "AsyncRedisCluster",
+    "AsyncRetry",
     "AsyncSentinel",
     "BlockingConnectionPool",
     "ConnectionPool",
@@ -33,8 +38,14 @@ __all__ = [
     "NoScriptError",
     "Redis",
     "RedisCluster",
+    "Retry",
     "Sentinel",
+    "aembed_queries",
+    "aembed_texts",
     "asleep",
+    "async_default_retry",
+    "embed_queries",
+    "embed_texts",
     "sleep",
 ]
 
@@ -85,3 +96,44 @@ async def asleep(seconds: float) -> None:
 def sleep(seconds: float) -> None:
     """Wait, blocking the calling thread (the async twin is ``asleep``)."""
     time.sleep(seconds)
+
+
+async def aembed_texts(embeddings: Embeddings, texts: list[str]) -> list[list[float]]:
+    """Documents' vectors through LangChain's async hook (the sync twin is ``embed_texts``).
+
+    ``embeddings`` comes from ``langgraph.store.base.ensure_embeddings``: a plain or async
+    function works in both forms where LangGraph supports it (an async-only function has no
+    synchronous form).
+    """
+    return await embeddings.aembed_documents(texts)
+
+
+def embed_texts(embeddings: Embeddings, texts: list[str]) -> list[list[float]]:
+    """Documents' vectors through LangChain's sync hook (the async twin is ``aembed_texts``)."""
+    return embeddings.embed_documents(texts)
+
+
+async def aembed_queries(embeddings: Embeddings, queries: list[str]) -> list[list[float]]:
+    """Each query's vector, as InMemoryStore embeds them (``aembed_query`` per query)."""
+    return [await embeddings.aembed_query(q) for q in queries]
+
+
+def embed_queries(embeddings: Embeddings, queries: list[str]) -> list[list[float]]:
+    """Each query's vector, as InMemoryStore embeds them (``embed_query`` per query)."""
+    return [embeddings.embed_query(q) for q in queries]
+
+
+def async_default_retry() -> dict[str, object]:
+    """Retry settings for clients the async saver creates (every saver call is idempotent)."""
+    return {
+        "retry": AsyncRetry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+        "retry_on_error": [ConnectionError, TimeoutError],
+    }
+
+
+def default_retry() -> dict[str, object]:
+    """Retry settings for clients the sync saver creates (every saver call is idempotent)."""
+    return {
+        "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+        "retry_on_error": [ConnectionError, TimeoutError],
+    }

@@ -1,6 +1,7 @@
 """Server-side Lua: each saver operation that must be atomic or single-round-trip is one script.
 
-Sources live in ``lua/*.lua``; ``lua/lib.lua`` is prepended to each.  Scripts are called with
+Sources live in ``lua/*.lua``; ``lua/lib.lua`` is prepended to each saver script and
+``lua/store_lib.lua`` to each store script (``lua/store_*.lua``).  Scripts are called with
 EVALSHA; ``setup`` loads them all, and a NOSCRIPT reply (a restarted or failed-over server)
 reloads the one script and retries.
 """
@@ -11,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from importlib import resources
 
-__all__ = ["SCRIPTS", "LuaScript"]
+__all__ = ["SCRIPTS", "STORE_SCRIPTS", "LuaScript"]
 
 
 @dataclass(frozen=True)
@@ -21,9 +22,9 @@ class LuaScript:
     sha: str
 
 
-def _load(name: str) -> LuaScript:
+def _load(name: str, lib_name: str = "lib") -> LuaScript:
     folder = resources.files("aredis_ckpt") / "lua"
-    lib = (folder / "lib.lua").read_bytes()
+    lib = (folder / f"{lib_name}.lua").read_bytes()
     body = (folder / f"{name}.lua").read_bytes()
     source = lib + b"\n" + body
     return LuaScript(name, source, hashlib.sha1(source).hexdigest())
@@ -51,3 +52,17 @@ class _Scripts:
 
 
 SCRIPTS = _Scripts()
+
+
+class _StoreScripts:
+    """The store's scripts (``AsyncRedisStore`` / ``RedisStore``), by name."""
+
+    def __init__(self) -> None:
+        self.setup = _load("store_setup", "store_lib")
+        self.batch = _load("store_batch", "store_lib")
+
+    def all(self) -> tuple[LuaScript, ...]:
+        return tuple(v for v in vars(self).values() if isinstance(v, LuaScript))
+
+
+STORE_SCRIPTS = _StoreScripts()

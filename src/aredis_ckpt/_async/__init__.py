@@ -1,6 +1,7 @@
-"""The savers, written once with async I/O (the source of ``aredis_ckpt._sync``)."""
+"""The savers and the store, written once with async I/O (the source of ``aredis_ckpt._sync``)."""
 
 from aredis_ckpt._async.saver import AsyncRedisSaver
 from aredis_ckpt._async.shallow import AsyncShallowRedisSaver
+from aredis_ckpt._async.store import AsyncRedisStore
 
-__all__ = ["AsyncRedisSaver", "AsyncShallowRedisSaver"]
+__all__ = ["AsyncRedisSaver", "AsyncRedisStore", "AsyncShallowRedisSaver"]

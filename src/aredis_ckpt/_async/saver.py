@@ -39,6 +39,7 @@ from aredis_ckpt._compat import (
     AsyncRedisCluster,
     AsyncSentinel,
     NoScriptError,
+    async_default_retry,
 )
 from aredis_ckpt._config import (
     DEFAULT_MAX_CONNECTIONS,
@@ -130,7 +131,12 @@ class AsyncRedisSaver(AsyncSaverMixin):
         cluster: bool,
     ) -> AsyncRedis | AsyncRedisCluster:
         """A client the saver owns, on a pool whose callers wait for a free connection."""
+        # A dropped connection (idle timeout, restart, failover) must not surface as an error
+        # when a retry would do: every saver call is idempotent.  A "retry" entry in
+        # connection_args (None switches retries off) replaces this default.
         args = dict(connection_args or {})
+        if "retry" not in args:
+            args = {**async_default_retry(), **args}
         if args.get("decode_responses"):
             raise ValueError("connection_args: decode_responses must be False for a checkpointer")
         sentinel_url = parse_url(url)

@@ -1,0 +1,191 @@
+"""LangGraph's long-term memory store on plain Redis: the only store module that does I/O.
+
+Written once; ``scripts/unasync.py`` generates the synchronous twin.  A batch of any ops is one
+EVALSHA of ``lua/store_batch.lua`` (one network round trip), built and decoded by the pure
+helpers of ``aredis_ckpt._store_base``; embeddings are computed before it, through LangGraph's
+embedding hooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from langgraph.store.base import IndexConfig, Op, Result, TTLConfig
+from redis.exceptions import ResponseError
+
+from aredis_ckpt._async.connect import open_client
+from aredis_ckpt._base import logger
+from aredis_ckpt._compat import (
+    AsyncConnectionPool,
+    AsyncLimiter,
+    AsyncRedis,
+    AsyncRedisCluster,
+    NoScriptError,
+    aembed_queries,
+    aembed_texts,
+)
+from aredis_ckpt._config import DEFAULT_MAX_CONNECTIONS, DEFAULT_POOL_TIMEOUT
+from aredis_ckpt._scripts import STORE_SCRIPTS, LuaScript
+from aredis_ckpt._store_base import script_error
+from aredis_ckpt._store_bridge import AsyncStoreMixin
+
+__all__ = ["AsyncRedisStore"]
+
+
+class AsyncRedisStore(AsyncStoreMixin):
+    """LangGraph ``BaseStore`` on plain Redis 6.2+ / Valkey / Cluster (no modules).
+
+    Every batch (and so every ``aget``, ``aput``, ``asearch``, ``adelete``,
+    ``alist_namespaces``) is one atomic script and one round trip; filters, ``limit`` and
+    ``offset`` are applied server-side.  Results match LangGraph's ``InMemoryStore``.
+
+    The first argument is a URL (the store then owns its client: close it with ``aclose()`` or
+    use ``from_conn_string``), or a client or connection pool you own, which is never closed.
+    ``index={"dims": ..., "embed": ..., "fields": [...]}`` enables semantic search;
+    ``ttl={"default_ttl": minutes, "refresh_on_read": bool}`` expiry.  ``vector_sets=False``
+    ranks queries by an exact scan even where Redis 8 vector sets are available.
+    """
+
+    def __init__(
+        self,
+        redis_url: str | AsyncRedis | AsyncRedisCluster | AsyncConnectionPool | None = None,
+        *,
+        redis_client: AsyncRedis | AsyncRedisCluster | AsyncConnectionPool | None = None,
+        connection_pool: AsyncConnectionPool | None = None,
+        connection_args: Mapping[str, Any] | None = None,
+        key_prefix: str | None = None,
+        index: IndexConfig | None = None,
+        ttl: TTLConfig | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
+        cluster: bool = False,
+        vector_sets: bool = True,
+    ) -> None:
+        super().__init__(key_prefix=key_prefix, index=index, ttl=ttl, vector_sets=vector_sets)
+        self._owned: list[Any] = []
+        self._redis = open_client(
+            redis_url,
+            redis_client,
+            connection_pool,
+            connection_args=connection_args,
+            max_connections=max_connections,
+            pool_timeout=pool_timeout,
+            cluster=cluster,
+            owned=self._owned,
+            what="store",
+        )
+        self._limiter = AsyncLimiter(max_connections)
+
+    async def aclose(self) -> None:
+        """Close the clients the store created; a client or pool passed in is left open."""
+        owned, self._owned = self._owned, []
+        for client in reversed(owned):
+            await client.aclose()
+
+    async def __aenter__(self) -> AsyncRedisStore:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    @classmethod
+    @asynccontextmanager
+    async def from_conn_string(
+        cls,
+        redis_url: str | None = None,
+        *,
+        redis_client: AsyncRedis | AsyncRedisCluster | AsyncConnectionPool | None = None,
+        index: IndexConfig | None = None,
+        ttl: TTLConfig | None = None,
+        key_prefix: str | None = None,
+        connection_args: Mapping[str, Any] | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
+        cluster: bool = False,
+        vector_sets: bool = True,
+    ) -> AsyncIterator[AsyncRedisStore]:
+        """A store on its own client, closed when the context exits.
+
+        The URLs and connection options are the savers': ``redis://``, ``rediss://``,
+        ``unix://``, ``redis+sentinel://...``, ``cluster=True`` with any node's URL.
+        """
+        store = cls(
+            redis_url,
+            redis_client=redis_client,
+            index=index,
+            ttl=ttl,
+            key_prefix=key_prefix,
+            connection_args=connection_args,
+            max_connections=max_connections,
+            pool_timeout=pool_timeout,
+            cluster=cluster,
+            vector_sets=vector_sets,
+        )
+        try:
+            yield store
+        finally:
+            await store.aclose()
+
+    # ------------------------------------------------------------------ plumbing
+
+    async def _eval(self, script: LuaScript, keys: Sequence[bytes], args: Sequence[Any]) -> Any:
+        """EVALSHA, loading the script once if the server does not know it (NOSCRIPT)."""
+        self._bind_loop()
+        async with self._limiter:
+            try:
+                try:
+                    return await self._redis.execute_command(
+                        "EVALSHA", script.sha, len(keys), *keys, *args
+                    )
+                except NoScriptError:
+                    logger.debug("NOSCRIPT for %s: loading it", script.name)
+                    await self._redis.script_load(script.source)
+                    return await self._redis.execute_command(
+                        "EVALSHA", script.sha, len(keys), *keys, *args
+                    )
+            except ResponseError as exc:
+                raised = script_error(str(exc))
+                if raised is None:
+                    raise
+                raise raised from None
+
+    async def asetup(self) -> None:
+        """Load the scripts, record (or check) the store's schema version and find out whether
+        the server has vector sets; idempotent."""
+        self._bind_loop()
+        for script in STORE_SCRIPTS.all():
+            await self._redis.script_load(script.source)
+        keys, args = self._setup_args()
+        version, vector_sets = await self._eval(STORE_SCRIPTS.setup, keys, args)
+        self._check_store_schema(version)
+        self.vector_sets = bool(vector_sets)
+        logger.debug("store setup done for prefix %r", self.key_prefix)
+
+    # ------------------------------------------------------------------ store API
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        """Run the ops in one round trip: reads in order, then the writes (InMemoryStore's
+        semantics: a read never sees a write of its own batch)."""
+        plan = self._plan(ops)
+        if not plan.reads and not plan.puts:
+            return [None] * plan.size
+        query_vectors: list[list[float]] = []
+        text_vectors: list[list[float]] = []
+        if self.embeddings is not None:
+            if plan.queries:
+                query_vectors = await aembed_queries(self.embeddings, plan.queries)
+            if plan.texts:
+                text_vectors = await aembed_texts(self.embeddings, list(plan.texts))
+        keys, args = self._batch_args(plan, query_vectors, text_vectors)
+        reply = await self._eval(STORE_SCRIPTS.batch, keys, args)
+        return self._results(plan, reply)
+
+    async def asweep_ttl(self) -> int:
+        """Delete every expired item now; return how many.  Batches already sweep a few expired
+        items each and never return expired ones, so this is only needed to reclaim memory of
+        a store nobody writes to."""
+        keys, args = self._sweep_args()
+        reply = await self._eval(STORE_SCRIPTS.batch, keys, args)
+        return int(reply[0])

@@ -28,6 +28,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from aredis_ckpt import _serde
 from aredis_ckpt._config import (
+    DEFAULT_COMPRESS_THRESHOLD,
     DEFAULT_KEY_PREFIX,
     LIST_PAGE,
     LIST_SCAN_BUDGET,
@@ -160,8 +161,18 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         cluster: bool,
         wait_replicas: int = 0,
         wait_timeout_ms: int = 1000,
+        compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
     ) -> None:
         super().__init__(serde=serde)
+        if compress_threshold is not None and (
+            isinstance(compress_threshold, bool)
+            or not isinstance(compress_threshold, int)
+            or compress_threshold < 1
+        ):
+            raise ValueError(
+                f"compress_threshold must be a positive int or None, got {compress_threshold!r}"
+            )
+        self._compress = compress_threshold
         for name, value in (("wait_replicas", wait_replicas), ("wait_timeout_ms", wait_timeout_ms)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be an int >= 0, got {value!r}")
@@ -248,7 +259,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         for channel, version in new_versions.items():
             pairs.append(value_field(ns_e, channel, version))
             pairs.append(
-                _serde.dump_value(self.serde, values[channel])
+                _serde.dump_value(self.serde, values[channel], self._compress)
                 if channel in values
                 else _serde.EMPTY_BLOB
             )
@@ -316,7 +327,11 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         for i, (channel, value) in enumerate(writes):
             idx = WRITES_IDX_MAP.get(channel, i)
             args.append(write_field_suffix(idx, task_id))
-            args.append(_serde.dump_write(self.serde, task_id, idx, channel, value, task_path))
+            args.append(
+                _serde.dump_write(
+                    self.serde, task_id, idx, channel, value, task_path, self._compress
+                )
+            )
             args.append(b"1" if idx < 0 else b"0")
         return ScriptCall(tk.all, args), self._shared_call(tk.tag, "add")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final, TypedDict
 
 __all__ = [
+    "DEFAULT_COMPRESS_THRESHOLD",
     "DEFAULT_KEY_PREFIX",
     "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_POOL_TIMEOUT",
@@ -24,6 +25,9 @@ DEFAULT_POOL_TIMEOUT: Final = 60.0
 DEFAULT_WAIT_TIMEOUT_MS: Final = 1000
 # Layout version of the data under a prefix (see _keys.py); bumped on incompatible change.
 SCHEMA_VERSION: Final = 1
+# Channel values and pending writes of this many serialized bytes or more are stored
+# zlib-compressed (as PostgreSQL's TOAST compresses values over 2 KB).
+DEFAULT_COMPRESS_THRESHOLD: Final = 2048
 # Checkpoints per list() page when no limit is given, and the most index entries one list
 # call examines while filtering before it hands back a cursor.
 LIST_PAGE: Final = 100

@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import struct
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -53,9 +54,33 @@ def _frame(tag: str, data: bytes) -> bytes:
     return bytes((len(raw),)) + raw + data
 
 
-def dump_value(serde: SerializerProtocol, value: Any) -> bytes:
+ZLIB = "zlib+"
+
+
+def compress(tag: str, data: bytes, threshold: int | None) -> tuple[str, bytes]:
+    """Compress a payload of ``threshold`` bytes or more, recording it in the type tag.
+
+    Kept only when it saves at least a tenth (encrypted payloads do not compress).  Reading
+    looks at the tag, so stored data stays readable whatever the setting.
+    """
+    if threshold is None or len(data) < threshold:
+        return tag, data
+    packed = zlib.compress(data, 1)
+    if len(packed) > len(data) * 0.9:
+        return tag, data
+    return ZLIB + tag, packed
+
+
+def decompress(tag: str, data: bytes) -> tuple[str, bytes]:
+    if tag.startswith(ZLIB):
+        return tag[len(ZLIB) :], zlib.decompress(data)
+    return tag, data
+
+
+def dump_value(serde: SerializerProtocol, value: Any, threshold: int | None = None) -> bytes:
     """A channel value: ``<tag length><tag><payload>`` (Lua recognises the ``empty`` tag)."""
-    return _frame(*serde.dumps_typed(value))
+    tag, data = serde.dumps_typed(value)
+    return _frame(*compress(tag, data, threshold))
 
 
 def load_value(serde: SerializerProtocol, blob: bytes) -> Any:
@@ -63,7 +88,7 @@ def load_value(serde: SerializerProtocol, blob: bytes) -> Any:
     tag = blob[1 : 1 + size].decode()
     if tag == "empty":
         return EMPTY
-    return serde.loads_typed((tag, blob[1 + size :]))
+    return serde.loads_typed(decompress(tag, blob[1 + size :]))
 
 
 def dump_checkpoint(
@@ -136,10 +161,16 @@ def dump_meta(
 
 
 def dump_write(
-    serde: SerializerProtocol, task_id: str, idx: int, channel: str, value: Any, task_path: str
+    serde: SerializerProtocol,
+    task_id: str,
+    idx: int,
+    channel: str,
+    value: Any,
+    task_path: str,
+    threshold: int | None = None,
 ) -> bytes:
     """``<2-byte channel length><channel><msgpack payload>``: Lua reads the channel only."""
-    tag, data = serde.dumps_typed(value)
+    tag, data = compress(*serde.dumps_typed(value), threshold)
     raw = encode(channel)
     if len(raw) > 0xFFFF:
         raise ValueError(f"channel name too long: {channel[:50]!r}...")
@@ -153,7 +184,7 @@ def load_write(serde: SerializerProtocol, blob: bytes) -> tuple[tuple[str, str, 
     channel = decode(blob[2 : 2 + n])
     task_raw, idx, tag, data, path_raw = ormsgpack.unpackb(blob[2 + n :])
     task_id, task_path = decode(task_raw), decode(path_raw)
-    return (task_path, task_id, idx), (task_id, channel, serde.loads_typed((tag, data)))
+    return (task_path, task_id, idx), (task_id, channel, serde.loads_typed(decompress(tag, data)))
 
 
 def _normalise(value: Any) -> Any:

@@ -18,6 +18,7 @@ from aredis_ckpt._compat import (
     AsyncRedis,
     AsyncRedisCluster,
     AsyncSentinel,
+    async_default_retry,
 )
 from aredis_ckpt._urls import parse_url
 
@@ -70,8 +71,16 @@ def client_from_url(
     owned: list[Any],
     what: str,
 ) -> AsyncRedis | AsyncRedisCluster:
-    """A client of ``url`` on a pool whose callers wait for a free connection."""
+    """A client of ``url`` on a pool whose callers wait for a free connection.
+
+    A dropped connection (idle timeout, restart, failover) must not surface as an error when a
+    retry would do: every saver call is idempotent, and so are a store batch's writes (a batch
+    repeated after a connection dropped mid-reply may read its own writes).  A "retry" entry
+    in connection_args (None switches retries off) replaces this default.
+    """
     args = dict(connection_args or {})
+    if "retry" not in args:
+        args = {**async_default_retry(), **args}
     if args.get("decode_responses"):
         raise ValueError(f"connection_args: decode_responses must be False for a {what}")
     sentinel_url = parse_url(url)

@@ -42,6 +42,7 @@ from aredis_ckpt._compat import (
     async_default_retry,
 )
 from aredis_ckpt._config import (
+    DEFAULT_COMPRESS_THRESHOLD,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_POOL_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT_MS,
@@ -87,6 +88,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         cluster: bool = False,
         wait_replicas: int = 0,
         wait_timeout_ms: int = DEFAULT_WAIT_TIMEOUT_MS,
+        compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
     ) -> None:
         source = pick_connection_source(redis_url, redis_client, connection_pool)
         self._owned: builtins.list[Any] = []
@@ -118,6 +120,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
             cluster=isinstance(client, AsyncRedisCluster),
             wait_replicas=wait_replicas,
             wait_timeout_ms=wait_timeout_ms,
+            compress_threshold=compress_threshold,
         )
         self._redis = client
         self._limiter = AsyncLimiter(max_connections)
@@ -202,6 +205,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         cluster: bool = False,
         wait_replicas: int = 0,
         wait_timeout_ms: int = DEFAULT_WAIT_TIMEOUT_MS,
+        compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
     ) -> AsyncIterator[AsyncRedisSaver]:
         """A saver on its own client, closed when the context exits.
 
@@ -212,7 +216,9 @@ class AsyncRedisSaver(AsyncSaverMixin):
         hundreds of tasks never runs out of connections.  ``cluster=True`` connects to a
         Redis Cluster through any of its nodes.  ``wait_replicas=N`` makes every write wait
         (up to ``wait_timeout_ms``) until N replicas have it, and raise ``ReplicationError``
-        otherwise.  ``redis_client=`` (the official package's keyword) uses a client or pool you
+        otherwise.  Channel values and pending writes of ``compress_threshold`` serialized
+        bytes or more are stored zlib-compressed (None: never).  ``redis_client=`` (the
+        official package's keyword) uses a client or pool you
         own instead, which is left open.
         """
         saver = cls(
@@ -230,6 +236,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
             cluster=cluster,
             wait_replicas=wait_replicas,
             wait_timeout_ms=wait_timeout_ms,
+            compress_threshold=compress_threshold,
         )
         try:
             yield saver

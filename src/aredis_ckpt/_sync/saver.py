@@ -44,6 +44,7 @@ from aredis_ckpt._compat import (
     default_retry,
 )
 from aredis_ckpt._config import (
+    DEFAULT_COMPRESS_THRESHOLD,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_POOL_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT_MS,
@@ -89,6 +90,7 @@ class RedisSaver(SaverMixin):
         cluster: bool = False,
         wait_replicas: int = 0,
         wait_timeout_ms: int = DEFAULT_WAIT_TIMEOUT_MS,
+        compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
     ) -> None:
         source = pick_connection_source(redis_url, redis_client, connection_pool)
         self._owned: builtins.list[Any] = []
@@ -120,6 +122,7 @@ class RedisSaver(SaverMixin):
             cluster=isinstance(client, RedisCluster),
             wait_replicas=wait_replicas,
             wait_timeout_ms=wait_timeout_ms,
+            compress_threshold=compress_threshold,
         )
         self._redis = client
         self._limiter = Limiter(max_connections)
@@ -204,6 +207,7 @@ class RedisSaver(SaverMixin):
         cluster: bool = False,
         wait_replicas: int = 0,
         wait_timeout_ms: int = DEFAULT_WAIT_TIMEOUT_MS,
+        compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
     ) -> Iterator[RedisSaver]:
         """A saver on its own client, closed when the context exits.
 
@@ -214,7 +218,9 @@ class RedisSaver(SaverMixin):
         hundreds of tasks never runs out of connections.  ``cluster=True`` connects to a
         Redis Cluster through any of its nodes.  ``wait_replicas=N`` makes every write wait
         (up to ``wait_timeout_ms``) until N replicas have it, and raise ``ReplicationError``
-        otherwise.  ``redis_client=`` (the official package's keyword) uses a client or pool you
+        otherwise.  Channel values and pending writes of ``compress_threshold`` serialized
+        bytes or more are stored zlib-compressed (None: never).  ``redis_client=`` (the
+        official package's keyword) uses a client or pool you
         own instead, which is left open.
         """
         saver = cls(
@@ -232,6 +238,7 @@ class RedisSaver(SaverMixin):
             cluster=cluster,
             wait_replicas=wait_replicas,
             wait_timeout_ms=wait_timeout_ms,
+            compress_threshold=compress_threshold,
         )
         try:
             yield saver

@@ -22,7 +22,7 @@ nox.options.sessions = ["lint", "tests", "cluster", "sentinel", "tls", "tests_py
 nox.options.error_on_missing_interpreters = True
 
 PY = sys.executable
-SOURCES = ["src", "tests", "scripts", "examples", "noxfile.py"]
+SOURCES = ["src", "tests", "scripts", "examples", "bench", "noxfile.py"]
 #: Server kinds of scripts/redis-servers.py (provisioned on first use, then cached).
 REDIS_MATRIX = ["6.2", "7.0", "valkey-8.0", "8.0"]
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
@@ -94,6 +94,20 @@ def demo(session: nox.Session) -> None:
     env["REDIS_URL"] = ""
     session.run(PY, "-m", "aredis_ckpt", "demo", env=env)
     session.run(PY, "-m", "aredis_ckpt", "demo", "--async", env=env)
+
+
+@nox.session(venv_backend="none")
+def bench(session: nox.Session) -> None:
+    """Benchmarks against InMemorySaver, SQLite and PostgreSQL savers (not a test: no timing
+    assertions); rewrites docs/benchmarks.md.  `-- --quick` for the smoke run.  Needs the
+    `bench` extra; not part of the default run."""
+    session.run(PY, "-m", "pip", "install", "-q", "-e", ".[bench]", external=True)
+    env = _env()
+    for name in ("AREDIS_BENCH_OFFICIAL_REDIS_URL", "AREDIS_BENCH_PG_BIN"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    env["MPLBACKEND"] = "Agg"
+    session.run(PY, "bench/run.py", *session.posargs, env=env)
 
 
 def _server(session: nox.Session, kind: str) -> str:

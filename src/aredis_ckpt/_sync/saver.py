@@ -28,20 +28,16 @@ from aredis_ckpt._base import (
     ListQuery,
     ScriptCall,
     logger,
-    pick_connection_source,
     resolve_prefix,
     schema_version_bytes,
 )
 from aredis_ckpt._bridge import SaverMixin
 from aredis_ckpt._compat import (
-    BlockingConnectionPool,
     ConnectionPool,
     Limiter,
     NoScriptError,
     Redis,
     RedisCluster,
-    Sentinel,
-    default_retry,
 )
 from aredis_ckpt._config import (
     DEFAULT_COMPRESS_THRESHOLD,
@@ -52,7 +48,7 @@ from aredis_ckpt._config import (
     TTLConfig,
 )
 from aredis_ckpt._scripts import SCRIPTS, LuaScript
-from aredis_ckpt._urls import parse_url
+from aredis_ckpt._sync.connect import open_client
 
 __all__ = ["RedisSaver"]
 
@@ -92,27 +88,18 @@ class RedisSaver(SaverMixin):
         wait_timeout_ms: int = DEFAULT_WAIT_TIMEOUT_MS,
         compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
     ) -> None:
-        source = pick_connection_source(redis_url, redis_client, connection_pool)
         self._owned: builtins.list[Any] = []
-        client: Redis | RedisCluster
-        if isinstance(source, str):
-            client = self._client_from_url(
-                source, connection_args, max_connections, pool_timeout, cluster
-            )
-        elif isinstance(source, ConnectionPool):
-            client = Redis(connection_pool=source)
-        elif isinstance(source, (Redis, RedisCluster)):
-            client = source
-        else:
-            raise TypeError(
-                "expected a Redis URL, or a redis-py client or connection pool of the saver's "
-                f"kind (asyncio or not), got {type(source).__module__}.{type(source).__name__}"
-            )
-        if client.get_encoder().decode_responses:
-            raise ValueError(
-                "the Redis client decodes responses (decode_responses=True), but checkpoints "
-                "are binary: pass a client created with decode_responses=False"
-            )
+        client = open_client(
+            redis_url,
+            redis_client,
+            connection_pool,
+            connection_args=connection_args,
+            max_connections=max_connections,
+            pool_timeout=pool_timeout,
+            cluster=cluster,
+            owned=self._owned,
+            what="checkpointer",
+        )
         super().__init__(
             key_prefix=resolve_prefix(
                 key_prefix, checkpoint_prefix, checkpoint_write_prefix, checkpoint_blob_prefix
@@ -126,55 +113,6 @@ class RedisSaver(SaverMixin):
         )
         self._redis = client
         self._limiter = Limiter(max_connections)
-
-    def _client_from_url(
-        self,
-        url: str,
-        connection_args: Mapping[str, Any] | None,
-        max_connections: int,
-        pool_timeout: float | None,
-        cluster: bool,
-    ) -> Redis | RedisCluster:
-        """A client the saver owns, on a pool whose callers wait for a free connection."""
-        # A dropped connection (idle timeout, restart, failover) must not surface as an error
-        # when a retry would do: every saver call is idempotent.  A "retry" entry in
-        # connection_args (None switches retries off) replaces this default.
-        args = dict(connection_args or {})
-        if "retry" not in args:
-            args = {**default_retry(), **args}
-        if args.get("decode_responses"):
-            raise ValueError("connection_args: decode_responses must be False for a checkpointer")
-        sentinel_url = parse_url(url)
-        client: Redis | RedisCluster
-        if cluster:
-            if sentinel_url is not None:
-                raise ValueError("cluster=True takes a redis:// or rediss:// URL of any node")
-            client = RedisCluster.from_url(url, **args)
-        elif sentinel_url is None:
-            pool = BlockingConnectionPool.from_url(
-                url, max_connections=max_connections, timeout=pool_timeout, **args
-            )
-            client = Redis.from_pool(pool)
-        else:
-            user, password = sentinel_url.username, sentinel_url.password
-            # redis-py leaves the Sentinel constructor untyped
-            sentinel: Any = cast(Any, Sentinel)(
-                builtins.list(sentinel_url.hosts),
-                sentinel_kwargs={"username": user, "password": password, "ssl": sentinel_url.ssl},
-                **args,
-            )
-            self._owned.extend(sentinel.sentinels)
-            client = sentinel.master_for(
-                sentinel_url.service,
-                redis_class=Redis,
-                db=sentinel_url.db,
-                ssl=sentinel_url.ssl,
-                max_connections=max_connections,
-                username=user,
-                password=password,
-            )
-        self._owned.append(client)
-        return client
 
     def close(self) -> None:
         """Close the clients the saver created; a client or pool passed in is left open."""

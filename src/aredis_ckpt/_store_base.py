@@ -15,7 +15,7 @@ in one Redis Cluster slot and every batch is one atomic script::
     P:{%S}:no       ZSET    N -> namespace id, which is also its creation order
     P:{%S}:o:<id>   ZSET    key -> insertion order, for the items of namespace <id>
     P:{%S}:it       HASH    N\\0\\0key -> item record (see ``record_tail``)
-    P:{%S}:vec      HASH    N\\0\\0key -> the item's vectors, msgpack [path, [floats], ...]
+    P:{%S}:vec      HASH    N\\0\\0key -> the item's vectors, msgpack [path, norm, [floats], ...]
     P:{%S}:vs:<id>  VSET    key\\0<j> -> the item's j-th vector (Redis 8 only)
     P:{%S}:exp      ZSET    N\\0\\0key -> expiry in ms (server clock), items with a TTL only
 
@@ -76,7 +76,7 @@ STORE_SCHEMA_VERSION: Final = 1
 SWEEP_PER_BATCH: Final = 200
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_SCRIPT_ERROR = re.compile(r"aredis-store:(TypeError|ValueError):(.*?)\|", re.DOTALL)
+_SCRIPT_ERROR = re.compile(r"aredis-store:(TypeError|ValueError):(.*?):aredis-store-end", re.DOTALL)
 _TTL_OPTIONS = {"default_ttl", "refresh_on_read", "sweep_interval_minutes", "omit_expired"}
 
 Arg = bytes | str | int | float
@@ -557,7 +557,7 @@ class BaseRedisStore(BaseStore):
             ttl = ttl_minutes(op.ttl)
             vecs: Any = False
             if n in per_put:
-                vecs = lua_pack([x for pv in per_put[n].items() for x in pv])
+                vecs = lua_pack([x for p, v in per_put[n].items() for x in (p, _norm(v), v)])
             tail = record_tail(op.value, ttl)
             puts.append(["p", ns_path(op.namespace), encode(op.key), tail, ttl, vecs])
         args: list[Arg] = [
@@ -602,6 +602,14 @@ class BaseRedisStore(BaseStore):
             created_at=created,
             updated_at=updated,
         )
+
+
+def _norm(vector: Sequence[float]) -> float:
+    """The vector's Euclidean norm, summed in order as the script's scoring loop would."""
+    total = 0.0
+    for x in vector:
+        total += x * x
+    return math.sqrt(total)
 
 
 def _search_item(name: bytes, rec: bytes, score: bytes) -> SearchItem:

@@ -38,7 +38,7 @@ end
 -- A plain string error (Redis 6.2 cannot raise error tables from nested calls); the client
 -- finds the marker and raises the Python exception.
 local function fail(kind, msg)
-  error('aredis-store:' .. kind .. ':' .. msg .. '|', 0)
+  error('aredis-store:' .. kind .. ':' .. msg .. ':aredis-store-end', 0)
 end
 
 local function is_none(a) return a == nil or a == NULL end
@@ -383,16 +383,14 @@ end
 local function max_cosine(blob, q, qn)
   local t = cmsgpack.unpack(blob)
   local best = nil
-  for j = 2, #t, 2 do
-    local y = t[j]
-    local dot, yy = 0, 0
-    for i = 1, #y do
-      local v = y[i]
-      dot = dot + v * q[i]
-      yy = yy + v * v
-    end
+  for j = 3, #t, 3 do
+    local y, yn = t[j], t[j - 1]
     local s = 0
-    if yy ~= 0 then s = dot / (math.sqrt(yy) * qn) end
+    if yn ~= 0 then
+      local dot = 0
+      for i = 1, #y do dot = dot + y[i] * q[i] end
+      s = dot / (yn * qn)
+    end
     if best == nil or s > best then best = s end
   end
   return best

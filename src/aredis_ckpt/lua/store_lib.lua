@@ -84,7 +84,7 @@ local function rec_value(rec)
   return v
 end
 
--- Vectors of an item, stored as msgpack {path, {floats}, path, {floats}, ...}.
+-- Vectors of an item, stored as msgpack {path, norm, {floats}, path, norm, {floats}, ...}.
 local function fp32(v)
   local parts = {}
   for i = 1, #v do parts[i] = struct.pack('<f', v[i]) end
@@ -94,15 +94,15 @@ end
 local function vset_add(id, key, blob)
   local t = cmsgpack.unpack(blob)
   local vs = vset_key(id)
-  for j = 2, #t, 2 do
-    redis.call('VADD', vs, 'FP32', fp32(t[j]), key .. '\0' .. (j / 2), 'NOQUANT')
+  for j = 3, #t, 3 do
+    redis.call('VADD', vs, 'FP32', fp32(t[j]), key .. '\0' .. (j / 3), 'NOQUANT')
   end
 end
 
 local function vset_remove(id, key, blob)
   local t = cmsgpack.unpack(blob)
   local vs = vset_key(id)
-  for j = 2, #t, 2 do redis.call('VREM', vs, key .. '\0' .. (j / 2)) end
+  for j = 3, #t, 3 do redis.call('VREM', vs, key .. '\0' .. (j / 3)) end
 end
 
 -- Drop a namespace whose last item went.

@@ -134,7 +134,11 @@ def _strip_code(text: str) -> str:
                 # the replacement fields of an f-string are code (and are not renamed)
                 kept.extend(f" {expr} " for expr in _FIELDS.findall(tok.src))
             continue
-        if tok.name == "COMMENT":
+        if tok.name in ("COMMENT", "FSTRING_MIDDLE"):
+            # FSTRING_MIDDLE (Python 3.12+): an f-string's literal text, not code
+            continue
+        if tok.name in ("FSTRING_START", "FSTRING_END"):
+            kept.append(" ")
             continue
         kept.append(tok.src)
     return "".join(kept)

@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from redis import Redis
 
 from aredis_ckpt._server import ClusterServers, RedisServer, SentinelServers
 
@@ -104,3 +106,16 @@ def saver_kwargs() -> dict[str, object]:
 @pytest.fixture
 def key_prefix() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def server_evalsha(redis_url: str) -> Iterator[Any]:
+    """Calls of the server's EVALSHA so far (INFO commandstats), for round-trip tests."""
+    admin = Redis.from_url(redis_url)
+
+    def calls() -> int:
+        stats = admin.info("commandstats")
+        return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
+
+    yield calls
+    admin.close()

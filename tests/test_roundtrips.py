@@ -7,7 +7,6 @@ EVALSHA.  Speed itself is for the benchmarks; these counts are exact, so they ar
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -68,18 +67,6 @@ def _report(capsys: pytest.CaptureFixture[str], label: str, counts: dict[str, in
         print(f"\n  round trips per operation, {label}:")
         for op, n in counts.items():
             print(f"    {op:45s} {n}")
-
-
-@pytest.fixture
-def server_evalsha(redis_url: str) -> Iterator[Any]:
-    admin = Redis.from_url(redis_url)
-
-    def calls() -> int:
-        stats = admin.info("commandstats")
-        return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
-
-    yield calls
-    admin.close()
 
 
 def test_sync_saver_uses_one_round_trip_per_operation(

@@ -7,33 +7,20 @@ operation ran as a single EVALSHA.  A whole batch of mixed ops is one round trip
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from langgraph.store.base import GetOp, ListNamespacesOp, PutOp, SearchOp
-from redis import BlockingConnectionPool, Connection, Redis
+from redis import BlockingConnectionPool, Redis
 from redis.asyncio import BlockingConnectionPool as AsyncBlockingConnectionPool
-from redis.asyncio import Connection as AsyncConnection
 from redis.asyncio import Redis as AsyncRedis
 
 from aredis_ckpt import AsyncRedisStore, RedisStore
 
+# the saver's counting connections (server_evalsha is a fixture of tests/conftest.py)
+from test_roundtrips import SENDS, AsyncCountingConnection, CountingConnection
+
 pytestmark = pytest.mark.standalone
-
-SENDS = {"n": 0}
-
-
-class CountingConnection(Connection):
-    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-        SENDS["n"] += 1
-        super().send_packed_command(command, check_health)
-
-
-class AsyncCountingConnection(AsyncConnection):
-    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-        SENDS["n"] += 1
-        await super().send_packed_command(command, check_health)
 
 
 def embed(texts: Any) -> list[list[float]]:
@@ -69,18 +56,6 @@ def _report(capsys: pytest.CaptureFixture[str], label: str, counts: dict[str, in
         print(f"\n  store round trips per operation, {label}:")
         for op, n in counts.items():
             print(f"    {op:45s} {n}")
-
-
-@pytest.fixture
-def server_evalsha(redis_url: str) -> Iterator[Any]:
-    admin = Redis.from_url(redis_url)
-
-    def calls() -> int:
-        stats = admin.info("commandstats")
-        return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
-
-    yield calls
-    admin.close()
 
 
 def _fill() -> list[PutOp]:

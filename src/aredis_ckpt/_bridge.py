@@ -30,15 +30,23 @@ __all__ = ["AsyncSaverMixin", "SaverMixin"]
 T = TypeVar("T")
 
 
-class AsyncSaverMixin(BaseRedisSaver):
-    """Synchronous entry points of the async saver, bridged onto its event loop."""
+class LoopBridge:
+    """Runs a coroutine on the event loop an async saver or store uses, from another thread.
+
+    Shared by ``AsyncSaverMixin`` and the store's ``AsyncStoreMixin``; ``_loop_hint`` says
+    what to do instead when called on the loop's own thread.
+    """
 
     _loop: asyncio.AbstractEventLoop | None = None
+    _sync_twin = "RedisSaver"
 
     def _bind_loop(self) -> None:
         # Called by every async operation: remembers the loop the client's connections live on.
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
+
+    def _loop_hint(self, name: str) -> str:
+        return f"use `await saver.a{name}(...)` (and graph.ainvoke / graph.astream)"
 
     def _bridge(self, name: str, coro: Coroutine[Any, Any, T]) -> T:
         cls = type(self).__name__
@@ -51,17 +59,21 @@ class AsyncSaverMixin(BaseRedisSaver):
             coro.close()
             raise asyncio.InvalidStateError(
                 f"{cls}.{name}() is synchronous and was called on the event loop's own thread, "
-                f"where it would block the loop: use `await saver.a{name}(...)` (and "
-                f"graph.ainvoke / graph.astream), or call {name}() from another thread"
+                f"where it would block the loop: {self._loop_hint(name)}, or call {name}() "
+                "from another thread"
             )
         if loop is None or loop.is_closed():
             coro.close()
             raise RuntimeError(
-                f"{cls}.{name}() runs on the event loop the saver uses, and the saver has not "
-                f"run on one yet: await one of its async methods first (e.g. `await "
-                f"saver.asetup()`), or use RedisSaver in synchronous code"
+                f"{cls}.{name}() runs on the event loop the {cls} uses, and it has not run on "
+                f"one yet: await one of its async methods first (e.g. `await ...asetup()`), or "
+                f"use {self._sync_twin} in synchronous code"
             )
         return asyncio.run_coroutine_threadsafe(coro, loop).result()
+
+
+class AsyncSaverMixin(LoopBridge, BaseRedisSaver):
+    """Synchronous entry points of the async saver, bridged onto its event loop."""
 
     async def _collect(
         self,

@@ -15,11 +15,12 @@ mixins here supply the other:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterable
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import TypeVar
 
 from langgraph.store.base import Op, Result
 
+from aredis_ckpt._bridge import LoopBridge
 from aredis_ckpt._store_base import BaseRedisStore
 
 __all__ = ["AsyncStoreMixin", "StoreMixin"]
@@ -27,39 +28,16 @@ __all__ = ["AsyncStoreMixin", "StoreMixin"]
 T = TypeVar("T")
 
 
-class AsyncStoreMixin(BaseRedisStore):
+class AsyncStoreMixin(LoopBridge, BaseRedisStore):
     """Synchronous entry points of the async store, bridged onto its event loop."""
 
-    _loop: asyncio.AbstractEventLoop | None = None
+    _sync_twin = "RedisStore"
 
-    def _bind_loop(self) -> None:
-        # Called by every async operation: remembers the loop the client's connections live on.
-        if self._loop is None:
-            self._loop = asyncio.get_running_loop()
-
-    def _bridge(self, name: str, coro: Coroutine[Any, Any, T]) -> T:
-        cls = type(self).__name__
-        try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        loop = self._loop
-        if running is not None and (loop is None or running is loop):
-            coro.close()
-            raise asyncio.InvalidStateError(
-                f"{cls}.{name}() is synchronous and was called on the event loop's own thread, "
-                f"where it would block the loop: use the async methods (`await store.aget(...)`,"
-                f" `aput`, `asearch`, `adelete`, `alist_namespaces`, `abatch`), or call the "
-                f"synchronous ones from another thread"
-            )
-        if loop is None or loop.is_closed():
-            coro.close()
-            raise RuntimeError(
-                f"{cls}.{name}() runs on the event loop the store uses, and the store has not "
-                f"run on one yet: await one of its async methods first (e.g. `await "
-                f"store.asetup()`), or use RedisStore in synchronous code"
-            )
-        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+    def _loop_hint(self, name: str) -> str:
+        return (
+            "use the async methods (`await store.aget(...)`, `aput`, `asearch`, `adelete`, "
+            "`alist_namespaces`, `abatch`)"
+        )
 
     async def asetup(self) -> None:
         raise NotImplementedError

@@ -96,7 +96,8 @@ LEFTOVER = re.compile(
     r"\b(await|async|asyncio|anyio|aiter|anext|asynccontextmanager|AsyncIterator|"
     r"AsyncGenerator|Sync[A-Z]\w*|Async[A-Z]\w*|a(?:get_tuple|list|put|put_writes|"
     r"delete_thread|copy_thread|delete_for_runs|prune|setup|get_delta_channel_history|"
-    r"invoke|stream|get_state|get_state_history|update_state))\b"
+    r"invoke|stream|get_state|get_state_history|update_state|"
+    r"batch|get|search|delete|list_namespaces|sweep_ttl|embed_documents|embed_query))\b"
 )
 
 

@@ -45,6 +45,8 @@ def test_leftover_async_names_are_rejected() -> None:
     assert leftover.findall(strip("asyncio.sleep(1)\n")) == ["asyncio"]
     assert leftover.findall(strip("x = SyncThing()\n")) == ["SyncThing"]
     assert leftover.findall(strip("saver.aget_tuple(c)\n")) == ["aget_tuple"]
+    assert leftover.findall(strip("store.asearch(ns)\nstore.aget(ns, k)\n")) == ["asearch", "aget"]
+    assert leftover.findall(strip("store.get(ns, k)\n")) == []
     # unasync does not rename inside f-strings (one token before Python 3.12)
     assert leftover.findall(strip('f"{AsyncRedis.__module__}"\n')) == ["AsyncRedis"]
     # words in docstrings and comments are not code

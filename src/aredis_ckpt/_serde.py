@@ -33,6 +33,8 @@ __all__ = [
     "load_checkpoint",
     "load_value",
     "load_write",
+    "pack_len",
+    "pack_str",
 ]
 
 
@@ -106,7 +108,7 @@ def load_checkpoint(serde: SerializerProtocol, blob: bytes) -> tuple[Any, Any]:
     return serde.loads_typed((ck_tag, ck_data)), serde.loads_typed((md_tag, md_data))
 
 
-def _pack_str(out: bytearray, raw: bytes) -> None:
+def pack_str(out: bytearray, raw: bytes) -> None:
     n = len(raw)
     if n < 32:
         out.append(0xA0 | n)
@@ -119,7 +121,7 @@ def _pack_str(out: bytearray, raw: bytes) -> None:
     out += raw
 
 
-def _pack_len(out: bytearray, n: int, fix: int, b16: bytes, b32: bytes) -> None:
+def pack_len(out: bytearray, n: int, fix: int, b16: bytes, b32: bytes) -> None:
     if n < 16:
         out.append(fix | n)
     elif n < 0x10000:
@@ -131,16 +133,16 @@ def _pack_len(out: bytearray, n: int, fix: int, b16: bytes, b32: bytes) -> None:
 def _lua_pack(out: bytearray, obj: bytes | Sequence[bytes] | Mapping[bytes, bytes]) -> None:
     # Redis' Lua cmsgpack predates msgpack's bin type: strings only, packed as "str".
     if isinstance(obj, bytes):
-        _pack_str(out, obj)
+        pack_str(out, obj)
     elif isinstance(obj, Mapping):
-        _pack_len(out, len(obj), 0x80, b"\xde", b"\xdf")
+        pack_len(out, len(obj), 0x80, b"\xde", b"\xdf")
         for k, v in obj.items():
-            _pack_str(out, k)
-            _pack_str(out, v)
+            pack_str(out, k)
+            pack_str(out, v)
     else:
-        _pack_len(out, len(obj), 0x90, b"\xdc", b"\xdd")
+        pack_len(out, len(obj), 0x90, b"\xdc", b"\xdd")
         for item in obj:
-            _pack_str(out, item)
+            pack_str(out, item)
 
 
 def dump_meta(

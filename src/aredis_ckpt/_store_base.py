@@ -4,9 +4,10 @@
 Redis calls: op validation, the encoding of a batch for ``lua/store_batch.lua``, filter
 compilation, embedding bookkeeping and the decoding of replies live here.
 
-Layout.  ``P`` is the key prefix; every key carries the hash tag ``{%S}`` (escaping never
-produces it: ``_keys.escape`` writes ``%`` only before two hex digits), so the whole store sits
-in one Redis Cluster slot and every batch is one atomic script::
+Layout.  ``P`` is the key prefix; every key carries the hash tag ``{%S<P escaped>}``
+(``_keys.escape`` writes ``%`` only before two hex digits, so no thread's tag can be one), so a
+store sits in one Redis Cluster slot, stores under other prefixes in other slots, and every
+batch is one atomic script.  Below, ``{%S}`` stands for that tag::
 
     P:{%S}:schema   STRING  layout version of the store under this prefix
     P:{%S}:vmode    STRING  "v": vectors also live in Redis 8 vector sets; "x": they do not
@@ -56,8 +57,8 @@ from langgraph.store.base import (
 )
 
 from aredis_ckpt._config import DEFAULT_KEY_PREFIX
-from aredis_ckpt._keys import decode, encode, validate_prefix
-from aredis_ckpt._serde import _pack_len, _pack_str
+from aredis_ckpt._keys import decode, encode, escape, validate_prefix
+from aredis_ckpt._serde import pack_len, pack_str
 from aredis_ckpt.errors import SchemaVersionError
 
 __all__ = [
@@ -88,7 +89,8 @@ class StoreKeys:
     __slots__ = ("base", "schema")
 
     def __init__(self, prefix: bytes) -> None:
-        self.base = prefix + b":{" + STORE_TAG + b"}:"
+        tag = STORE_TAG + escape(prefix.decode("utf-8"))
+        self.base = prefix + b":{" + tag + b"}:"
         self.schema = self.base + b"schema"
 
 
@@ -165,14 +167,14 @@ def _lua_obj(out: bytearray, obj: Any) -> None:
     elif isinstance(obj, float):
         out += b"\xcb" + struct.pack(">d", obj)
     elif isinstance(obj, bytes):
-        _pack_str(out, obj)
+        pack_str(out, obj)
     elif isinstance(obj, str):
-        _pack_str(out, encode(obj))
+        pack_str(out, encode(obj))
     elif obj and all(type(x) is float for x in obj):
-        _pack_len(out, len(obj), 0x90, b"\xdc", b"\xdd")
+        pack_len(out, len(obj), 0x90, b"\xdc", b"\xdd")
         out += struct.pack(">" + "Bd" * len(obj), *(y for x in obj for y in (0xCB, x)))
     else:
-        _pack_len(out, len(obj), 0x90, b"\xdc", b"\xdd")
+        pack_len(out, len(obj), 0x90, b"\xdc", b"\xdd")
         for item in obj:
             _lua_obj(out, item)
 

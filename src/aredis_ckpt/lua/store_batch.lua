@@ -423,10 +423,14 @@ local function scan_namespace(nspath, id, rank, filter, q, qn, scored, scoreless
   end
 end
 
--- A large namespace through its vector set: walk VSIM's answer (approximate, best first) until
--- `want` distinct items pass the filter and the score drops below the last of them, then score
--- those exactly.  Returns false when an exact scan is as cheap or needed.
-local VSIM_MARGIN = 1e-5
+-- A large namespace through its vector set: walk VSIM's answer (approximate: HNSW over 8-bit
+-- quantized vectors, best first) until `want` distinct items pass the filter and the score has
+-- dropped VSIM_MARGIN below the last of them, then score those exactly from the stored
+-- vectors.  Returns false when an exact scan is as cheap or needed.
+local VSIM_MARGIN = 0.01
+-- HNSW exploration factor of each VSIM: recall@10 over 10k random 384-d vectors is 0.75 at
+-- 200, 0.95 at 500, 0.99 at 1000 (1.0 from 200 on for clustered, embedding-like data).
+local VSIM_EF = 500
 local function vsim_namespace(nspath, id, rank, filter, q, qblob, qn, want, scored)
   local vs = vset_key(id)
   local card = redis.call('VCARD', vs)
@@ -434,7 +438,7 @@ local function vsim_namespace(nspath, id, rank, filter, q, qblob, qn, want, scor
   while true do
     if k * 2 >= card then return false end
     local res = redis.call('VSIM', vs, 'FP32', qblob, 'WITHSCORES', 'COUNT', k,
-      'EF', math.max(k, 200))
+      'EF', math.max(k, VSIM_EF))
     if #res < 2 * k then return false end
     local seen, passed, bound, complete = {}, {}, nil, false
     for j = 1, #res, 2 do

@@ -95,7 +95,7 @@ local function vset_add(id, key, blob)
   local t = cmsgpack.unpack(blob)
   local vs = vset_key(id)
   for j = 3, #t, 3 do
-    redis.call('VADD', vs, 'FP32', fp32(t[j]), key .. '\0' .. (j / 3), 'NOQUANT')
+    redis.call('VADD', vs, 'FP32', fp32(t[j]), key .. '\0' .. (j / 3), 'Q8')
   end
 end
 

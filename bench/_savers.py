@@ -146,17 +146,24 @@ class InMemoryBackend(Backend):
 class ARedisBackend(Backend):
     """aredis-ckpt on database ``db`` of the private server (one database per keyspace size)."""
 
-    def __init__(self, server_url: str, db: int = 0, unrelated: int = 0) -> None:
+    def __init__(
+        self, server_url: str, db: int = 0, unrelated: int = 0, *, compress: bool = True
+    ) -> None:
         import redis
 
         suffix = "" if not unrelated else f"@{human_count(unrelated)}"
+        label = ""
+        if not compress:
+            suffix, label = "@uncompressed", " (compression off)"
         super().__init__(
             "aredis" + suffix,
-            "aredis-ckpt",
-            "aredis RedisSaver" + suffix,
-            "aredis AsyncRedisSaver" + suffix,
+            "aredis-ckpt" + label,
+            "aredis RedisSaver" + (label or suffix),
+            "aredis AsyncRedisSaver" + (label or suffix),
             keyspace=True,
         )
+        # compress_threshold=None stores every value as serialized (the pre-0.1 layout)
+        self.saver_kwargs: dict[str, Any] = {} if compress else {"compress_threshold": None}
         self.url = server_url.rsplit("/", 1)[0] + f"/{db}"
         self.db = db
         self.unrelated = unrelated
@@ -167,11 +174,16 @@ class ARedisBackend(Backend):
         from aredis_ckpt import AsyncRedisSaver, RedisSaver
 
         stack.callback(self.admin.close)
-        sync = stack.enter_context(RedisSaver.from_conn_string(self.url, key_prefix=self.prefix))
+        kw = self.saver_kwargs
+        sync = stack.enter_context(
+            RedisSaver.from_conn_string(self.url, key_prefix=self.prefix, **kw)
+        )
         sync.setup()
         astack = _AsyncStack(loop)
         stack.callback(astack.close)
-        asaver = astack.enter(AsyncRedisSaver.from_conn_string(self.url, key_prefix=self.prefix))
+        asaver = astack.enter(
+            AsyncRedisSaver.from_conn_string(self.url, key_prefix=self.prefix, **kw)
+        )
         astack.call(asaver.asetup)
         self._add(sync, False)
         self._add(asaver, True)

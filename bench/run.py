@@ -311,6 +311,12 @@ def run(cfg: Config, args: argparse.Namespace) -> dict[str, Any]:
             if "storage" in cfg.workloads:
                 with phase("storage"):
                     st = _agent.storage(primary, loop, cfg.storage_turns, log)
+                    # the same conversation with compression off, in a database of its own
+                    raw = _savers.ARedisBackend(rserver.url, 15, compress=False)
+                    with contextlib.ExitStack() as raw_stack:
+                        raw.open(raw_stack, loop)
+                        st += _agent.storage([raw], loop, cfg.storage_turns, log)
+                    results["compression"] = _agent.compression_cost(template, log)
                 results["storage"] = [
                     {
                         "backend": r.backend.key,
@@ -320,6 +326,7 @@ def run(cfg: Config, args: argparse.Namespace) -> dict[str, Any]:
                         "store_delta": r.total_delta,
                         "thread": r.thread,
                         "seconds": r.seconds,
+                        "compressed": r.backend.key != "aredis@uncompressed",
                     }
                     for r in st
                 ]

@@ -26,7 +26,7 @@ DEFAULT_WAIT_TIMEOUT_MS: Final = 1000
 # Layout version of the data under a prefix (see _keys.py); bumped on incompatible change.
 SCHEMA_VERSION: Final = 1
 # Channel values and pending writes of this many serialized bytes or more are stored
-# zlib-compressed (as PostgreSQL's TOAST compresses values over 2 KB).
+# zstd-compressed (as PostgreSQL's TOAST compresses values over 2 KB).
 DEFAULT_COMPRESS_THRESHOLD: Final = 2048
 # Checkpoints per list() page when no limit is given, and the most index entries one list
 # call examines while filtering before it hands back a cursor.

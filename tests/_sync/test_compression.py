@@ -5,9 +5,11 @@ the reading saver's setting.  Written once; scripts/unasync.py generates the syn
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import pytest
+import zstandard
 
 from aredis_ckpt import RedisSaver
 
@@ -26,7 +28,7 @@ def test_large_values_are_compressed_and_read_back_anywhere(make_saver: Any) -> 
         cp = make_checkpoint({"big": BIG, "small": 1}, {"big": 1, "small": 1})
         stored = saver.put(cfg("t"), cp, md(), {"big": 1, "small": 1})
         saver.put_writes(stored, [("big", BIG)], "task")
-        assert stored_tags(saver, "t") == ["msgpack", "zlib+msgpack"]
+        assert stored_tags(saver, "t") == ["msgpack", "zstd+msgpack"]
         raw = saver._redis.hvals(saver._thread("t").all[4])
         assert max(len(b) for b in raw) < 2500  # the payload alone is over 10 KB
         again = saver.get_tuple(stored)
@@ -42,6 +44,22 @@ def test_large_values_are_compressed_and_read_back_anywhere(make_saver: Any) -> 
     with make_saver() as reader:
         tup = reader.get_tuple(cfg("u"))
         assert tup is not None and tup.checkpoint["channel_values"]["big"] == BIG
+
+
+def test_zlib_values_of_earlier_versions_still_read(make_saver: Any) -> None:
+    # values stored zlib-compressed (the tag "zlib+msgpack") before zstd became the codec
+    with make_saver() as saver:
+        cp = make_checkpoint({"big": BIG}, {"big": 1})
+        stored = saver.put(cfg("z"), cp, md(), {"big": 1})
+        key = saver._thread("z").all[4]
+        for name, blob in (saver._redis.hgetall(key)).items():
+            tag = blob[1 : 1 + blob[0]].decode()
+            assert tag == "zstd+msgpack"
+            payload = zstandard.ZstdDecompressor().decompress(blob[1 + blob[0] :])
+            old = b"zlib+msgpack"
+            saver._redis.hset(key, name, bytes((len(old),)) + old + zlib.compress(payload))
+        tup = saver.get_tuple(stored)
+        assert tup is not None and tup.checkpoint["channel_values"] == {"big": BIG}
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True])

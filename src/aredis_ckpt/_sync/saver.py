@@ -157,7 +157,7 @@ class RedisSaver(SaverMixin):
         Redis Cluster through any of its nodes.  ``wait_replicas=N`` makes every write wait
         (up to ``wait_timeout_ms``) until N replicas have it, and raise ``ReplicationError``
         otherwise.  Channel values and pending writes of ``compress_threshold`` serialized
-        bytes or more are stored zlib-compressed (None: never).  ``redis_client=`` (the
+        bytes or more are stored zstd-compressed (None: never).  ``redis_client=`` (the
         official package's keyword) uses a client or pool you
         own instead, which is left open.
         """

@@ -43,6 +43,7 @@ COMMON = {
     "AsyncRedisCluster": "RedisCluster",
     "AsyncSentinel": "Sentinel",
     "AsyncLimiter": "Limiter",
+    "AsyncScriptRunner": "ScriptRunner",
     "async_default_retry": "default_retry",
     "AsyncConnectionPool": "ConnectionPool",
     "AsyncBlockingConnectionPool": "BlockingConnectionPool",

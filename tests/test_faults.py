@@ -84,6 +84,7 @@ from redis.exceptions import ConnectionError, TimeoutError
 from redis.retry import Retry
 
 from aredis_ckpt import AsyncRedisSaver, RedisSaver
+from aredis_ckpt._async.connect import AsyncScriptRunner
 
 pytestmark = pytest.mark.standalone
 
@@ -834,7 +835,10 @@ async def test_recommended_retry_async(redis_server: Any, key_prefix: str) -> No
 
 @PY312_ASYNCIO
 async def test_cancelled_calls_never_leave_a_wrong_answer_behind(
-    redis_url: str, key_prefix: str, capsys: pytest.CaptureFixture[str]
+    redis_url: str,
+    key_prefix: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Async calls cancelled at random moments (timeouts), on a pool of 4 connections.
 
@@ -849,18 +853,20 @@ async def test_cancelled_calls_never_leave_a_wrong_answer_behind(
         redis_url, key_prefix=key_prefix, max_connections=4
     ) as saver:
         await saver.asetup()
-        inner = saver._redis.execute_command
+        # the saver owns its client, so its scripts go out on the runner's kept connections
+        assert saver._runner._pool is not None
+        inner = AsyncScriptRunner._roundtrip
         mid_command = 0
 
-        async def counting(*args: Any, **kwargs: Any) -> Any:
+        async def counting(conn: Any, packed: Any) -> Any:
             nonlocal mid_command
             try:
-                return await inner(*args, **kwargs)
+                return await inner(conn, packed)
             except asyncio.CancelledError:
                 mid_command += 1
                 raise
 
-        saver._redis.execute_command = counting  # type: ignore[method-assign]
+        monkeypatch.setattr(AsyncScriptRunner, "_roundtrip", staticmethod(counting))
         heads = {}
         for tid in threads:
             cp = checkpoint({"who": tid, "pad": blob(rng)}, {"who": "1.0", "pad": "1.0"})
@@ -868,7 +874,7 @@ async def test_cancelled_calls_never_leave_a_wrong_answer_behind(
             heads[tid] = await saver.aput(cfg(tid), cp, md, {"who": "1.0", "pad": "1.0"})
         batches: dict[tuple[str, str], int] = {}  # (thread, task) -> writes in the batch
 
-        async def one(i: int) -> None:
+        async def one(i: int, limit: float) -> None:
             nonlocal cancelled, completed
             tid = rng.choice(threads)
             kind = rng.choice(["get", "list", "writes", "put"])
@@ -887,7 +893,7 @@ async def test_cancelled_calls_never_leave_a_wrong_answer_behind(
                 md = {"source": "loop", "step": i, "parents": {}, "owner": tid}
                 call = saver.aput(cfg(tid), cp, md, {"pad": f"{i}.0"})
             try:
-                result = await asyncio.wait_for(call, timeout=rng.uniform(0, 0.0015))
+                result = await asyncio.wait_for(call, timeout=rng.uniform(0, limit))
             except asyncio.TimeoutError:
                 cancelled += 1
                 return
@@ -901,10 +907,19 @@ async def test_cancelled_calls_never_leave_a_wrong_answer_behind(
             elif kind == "list":
                 assert result and all(t.metadata["owner"] == tid for t in result)
 
-        for r in range(150):
+        durations = []
+        for tid in threads:
+            t0 = time.perf_counter()
+            await saver.aget_tuple(cfg(tid))
+            durations.append(time.perf_counter() - t0)
+        typical = sorted(durations)[len(durations) // 2]
+        r = 0
+        while r < 150 or (r < 3000 and (mid_command <= 100 or completed <= 100)):
+            r += 1
             # more callers than connections, or fewer: cancelled waiting, or mid-command
-            width = 100 if r % 3 == 0 else 4
-            await asyncio.gather(*(one(r * 100 + i) for i in range(width)))
+            # narrow rounds: timeouts up to 3x a call's median duration land inside calls
+            width, limit = (100, 0.0015) if r % 3 == 0 else (4, 3 * typical)
+            await asyncio.gather(*(one(r * 100 + i, limit) for i in range(width)))
         # afterwards: every write batch whole or absent, every checkpoint whole
         for tid in threads:
             async for t in saver.alist(cfg(tid)):
@@ -916,8 +931,8 @@ async def test_cancelled_calls_never_leave_a_wrong_answer_behind(
             await saver.adelete_thread(tid)
     with capsys.disabled():
         print(
-            f"\ncancellation: {cancelled} calls cancelled ({mid_command} of them inside a "
-            f"Redis command), {completed} completed"
+            f"\ncancellation: {r} rounds, {cancelled} calls cancelled ({mid_command} of them "
+            f"inside a Redis command), {completed} completed"
         )
     assert mid_command > 100 and completed > 100
 

@@ -22,7 +22,7 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
-from aredis_ckpt._async.connect import open_client
+from aredis_ckpt._async.connect import AsyncScriptRunner, open_client
 from aredis_ckpt._base import (
     ListQuery,
     ScriptCall,
@@ -110,10 +110,14 @@ class AsyncRedisSaver(AsyncSaverMixin):
             compress_threshold=compress_threshold,
         )
         self._redis = client
+        self._runner = AsyncScriptRunner(
+            client, keep_connections=any(c is client for c in self._owned)
+        )
         self._limiter = AsyncLimiter(max_connections)
 
     async def aclose(self) -> None:
         """Close the clients the saver created; a client or pool passed in is left open."""
+        await self._runner.aclose()
         owned, self._owned = self._owned, []
         for client in reversed(owned):
             await client.aclose()
@@ -196,16 +200,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         """EVALSHA, loading the script once if the server does not know it (NOSCRIPT)."""
         self._bind_loop()
         async with self._limiter:
-            try:
-                return await self._redis.execute_command(
-                    "EVALSHA", script.sha, len(call.keys), *call.keys, *call.args
-                )
-            except NoScriptError:
-                logger.debug("NOSCRIPT for %s: loading it", script.name)
-                await self._redis.script_load(script.source)
-                return await self._redis.execute_command(
-                    "EVALSHA", script.sha, len(call.keys), *call.keys, *call.args
-                )
+            return await self._runner.evalsha(script, call.keys, call.args)
 
     async def _eval_with_shared(
         self,

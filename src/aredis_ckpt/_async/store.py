@@ -15,14 +15,13 @@ from typing import Any
 from langgraph.store.base import IndexConfig, Op, Result, TTLConfig
 from redis.exceptions import ResponseError
 
-from aredis_ckpt._async.connect import open_client
+from aredis_ckpt._async.connect import AsyncScriptRunner, open_client
 from aredis_ckpt._base import logger
 from aredis_ckpt._compat import (
     AsyncConnectionPool,
     AsyncLimiter,
     AsyncRedis,
     AsyncRedisCluster,
-    NoScriptError,
     aembed_queries,
     aembed_texts,
 )
@@ -76,10 +75,14 @@ class AsyncRedisStore(AsyncStoreMixin):
             owned=self._owned,
             what="store",
         )
+        self._runner = AsyncScriptRunner(
+            self._redis, keep_connections=any(c is self._redis for c in self._owned)
+        )
         self._limiter = AsyncLimiter(max_connections)
 
     async def aclose(self) -> None:
         """Close the clients the store created; a client or pool passed in is left open."""
+        await self._runner.aclose()
         owned, self._owned = self._owned, []
         for client in reversed(owned):
             await client.aclose()
@@ -135,16 +138,7 @@ class AsyncRedisStore(AsyncStoreMixin):
         self._bind_loop()
         async with self._limiter:
             try:
-                try:
-                    return await self._redis.execute_command(
-                        "EVALSHA", script.sha, len(keys), *keys, *args
-                    )
-                except NoScriptError:
-                    logger.debug("NOSCRIPT for %s: loading it", script.name)
-                    await self._redis.script_load(script.source)
-                    return await self._redis.execute_command(
-                        "EVALSHA", script.sha, len(keys), *keys, *args
-                    )
+                return await self._runner.evalsha(script, keys, args)
             except ResponseError as exc:
                 raised = script_error(str(exc))
                 if raised is None:

@@ -48,7 +48,7 @@ from aredis_ckpt._config import (
     TTLConfig,
 )
 from aredis_ckpt._scripts import SCRIPTS, LuaScript
-from aredis_ckpt._sync.connect import open_client
+from aredis_ckpt._sync.connect import ScriptRunner, open_client
 
 __all__ = ["RedisSaver"]
 
@@ -112,10 +112,12 @@ class RedisSaver(SaverMixin):
             compress_threshold=compress_threshold,
         )
         self._redis = client
+        self._runner = ScriptRunner(client, keep_connections=any(c is client for c in self._owned))
         self._limiter = Limiter(max_connections)
 
     def close(self) -> None:
         """Close the clients the saver created; a client or pool passed in is left open."""
+        self._runner.close()
         owned, self._owned = self._owned, []
         for client in reversed(owned):
             client.close()
@@ -198,16 +200,7 @@ class RedisSaver(SaverMixin):
         """EVALSHA, loading the script once if the server does not know it (NOSCRIPT)."""
         self._bind_loop()
         with self._limiter:
-            try:
-                return self._redis.execute_command(
-                    "EVALSHA", script.sha, len(call.keys), *call.keys, *call.args
-                )
-            except NoScriptError:
-                logger.debug("NOSCRIPT for %s: loading it", script.name)
-                self._redis.script_load(script.source)
-                return self._redis.execute_command(
-                    "EVALSHA", script.sha, len(call.keys), *call.keys, *call.args
-                )
+            return self._runner.evalsha(script, call.keys, call.args)
 
     def _eval_with_shared(
         self,

@@ -21,7 +21,6 @@ from aredis_ckpt._base import logger
 from aredis_ckpt._compat import (
     ConnectionPool,
     Limiter,
-    NoScriptError,
     Redis,
     RedisCluster,
     embed_queries,
@@ -31,7 +30,7 @@ from aredis_ckpt._config import DEFAULT_MAX_CONNECTIONS, DEFAULT_POOL_TIMEOUT
 from aredis_ckpt._scripts import STORE_SCRIPTS, LuaScript
 from aredis_ckpt._store_base import script_error
 from aredis_ckpt._store_bridge import StoreMixin
-from aredis_ckpt._sync.connect import open_client
+from aredis_ckpt._sync.connect import ScriptRunner, open_client
 
 __all__ = ["RedisStore"]
 
@@ -78,10 +77,14 @@ class RedisStore(StoreMixin):
             owned=self._owned,
             what="store",
         )
+        self._runner = ScriptRunner(
+            self._redis, keep_connections=any(c is self._redis for c in self._owned)
+        )
         self._limiter = Limiter(max_connections)
 
     def close(self) -> None:
         """Close the clients the store created; a client or pool passed in is left open."""
+        self._runner.close()
         owned, self._owned = self._owned, []
         for client in reversed(owned):
             client.close()
@@ -137,16 +140,7 @@ class RedisStore(StoreMixin):
         self._bind_loop()
         with self._limiter:
             try:
-                try:
-                    return self._redis.execute_command(
-                        "EVALSHA", script.sha, len(keys), *keys, *args
-                    )
-                except NoScriptError:
-                    logger.debug("NOSCRIPT for %s: loading it", script.name)
-                    self._redis.script_load(script.source)
-                    return self._redis.execute_command(
-                        "EVALSHA", script.sha, len(keys), *keys, *args
-                    )
+                return self._runner.evalsha(script, keys, args)
             except ResponseError as exc:
                 raised = script_error(str(exc))
                 if raised is None:

@@ -1,0 +1,193 @@
+"""The script runner's kept connections (aredis_ckpt._async.connect.AsyncScriptRunner).
+
+A saver or store that created its own client keeps up to two connections of its pool between
+calls.  These tests pin what that must never cost: a connection the server dropped while it was
+kept is reconnected (or, with retries switched off, the call raises: nothing is silently
+missing), a client passed in is never held, closing hands the connections back, and a forked
+child never talks on its parent's sockets.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from redis import ConnectionPool, Redis
+from redis.asyncio import Redis as AsyncRedis
+from redis.exceptions import ConnectionError
+
+from aredis_ckpt import AsyncRedisSaver, RedisSaver
+from aredis_ckpt._async.connect import IDLE_CONNECTIONS
+
+pytestmark = pytest.mark.standalone
+
+
+def cfg(thread_id: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+
+
+def checkpoint(i: int) -> dict[str, Any]:
+    return {
+        "v": 4,
+        "id": f"1ef0000{i:04d}",
+        "ts": "2024-01-01T00:00:00+00:00",
+        "channel_values": {"n": i},
+        "channel_versions": {"n": f"{i}.0"},
+        "versions_seen": {},
+        "pending_sends": [],
+        "updated_channels": ["n"],
+    }
+
+
+def put(saver: RedisSaver, thread_id: str, i: int) -> Any:
+    md: Any = {"source": "loop", "step": i, "parents": {}}
+    return saver.put(cfg(thread_id), checkpoint(i), md, {"n": f"{i}.0"})
+
+
+async def aput(saver: AsyncRedisSaver, thread_id: str, i: int) -> Any:
+    md: Any = {"source": "loop", "step": i, "parents": {}}
+    return await saver.aput(cfg(thread_id), checkpoint(i), md, {"n": f"{i}.0"})
+
+
+@pytest.fixture
+def admin(redis_url: str) -> Iterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+def in_use(pool: Any) -> int:
+    """Connections the pool counts as handed out (its two layouts in redis-py)."""
+    if hasattr(pool, "_in_use_connections"):
+        return len(pool._in_use_connections)
+    return int(pool.max_connections - pool.pool.qsize())
+
+
+def kill_other_clients(admin: Redis) -> int:
+    return int(admin.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"))
+
+
+def test_kept_connections_are_bounded_and_handed_back(redis_url: str, key_prefix: str) -> None:
+    saver = RedisSaver(redis_url, key_prefix=key_prefix)
+    saver.setup()
+    pool = saver._redis.connection_pool
+
+    def work(t: int) -> None:
+        for i in range(1, 30):
+            put(saver, f"t{t}", i)
+            assert saver.get_tuple(cfg(f"t{t}")) is not None
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert 1 <= len(saver._runner._idle) <= IDLE_CONNECTIONS
+    assert in_use(pool) == len(saver._runner._idle)
+    saver._runner.close()
+    assert len(saver._runner._idle) == 0
+    assert in_use(pool) == 0
+    saver.close()
+
+
+def test_dropped_kept_connection_is_reconnected(
+    redis_url: str, key_prefix: str, admin: Redis
+) -> None:
+    with RedisSaver.from_conn_string(redis_url, key_prefix=key_prefix) as saver:
+        saver.setup()
+        stored = put(saver, "t", 1)
+        assert saver._runner._idle, "the runner keeps its connection between calls"
+        assert kill_other_clients(admin) >= 1
+        tup = saver.get_tuple(stored)
+        assert tup is not None and tup.checkpoint["channel_values"] == {"n": 1}
+        put(saver, "t", 2)
+        assert saver.get_tuple(cfg("t")).checkpoint["channel_values"] == {"n": 2}  # type: ignore[union-attr]
+
+
+def test_dropped_kept_connection_without_retries_raises(
+    redis_url: str, key_prefix: str, admin: Redis
+) -> None:
+    with RedisSaver.from_conn_string(
+        redis_url, key_prefix=key_prefix, connection_args={"retry": None}
+    ) as saver:
+        saver.setup()
+        put(saver, "t", 1)
+        kill_other_clients(admin)
+        with pytest.raises(ConnectionError):
+            saver.get_tuple(cfg("t"))
+        # the dead connection was dropped: the next call reconnects and sees everything
+        tup = saver.get_tuple(cfg("t"))
+        assert tup is not None and tup.checkpoint["channel_values"] == {"n": 1}
+
+
+async def test_async_dropped_kept_connection_is_reconnected(
+    redis_url: str, key_prefix: str, admin: Redis
+) -> None:
+    async with AsyncRedisSaver.from_conn_string(redis_url, key_prefix=key_prefix) as saver:
+        await saver.asetup()
+        stored = await aput(saver, "t", 1)
+        assert saver._runner._idle
+        assert kill_other_clients(admin) >= 1
+        tup = await saver.aget_tuple(stored)
+        assert tup is not None and tup.checkpoint["channel_values"] == {"n": 1}
+        pool = saver._redis.connection_pool
+        assert in_use(pool) == len(saver._runner._idle) == 1
+        await saver._runner.aclose()
+        assert in_use(pool) == 0
+
+
+def test_client_passed_in_is_never_held(redis_url: str, key_prefix: str) -> None:
+    pool = ConnectionPool.from_url(redis_url)
+    client = Redis(connection_pool=pool)
+    saver = RedisSaver(redis_client=client, key_prefix=key_prefix)
+    saver.setup()
+    put(saver, "t", 1)
+    assert saver.get_tuple(cfg("t")) is not None
+    assert saver._runner._pool is None
+    assert in_use(pool) == 0
+    client.close()
+
+
+async def test_async_client_passed_in_is_never_held(redis_url: str, key_prefix: str) -> None:
+    client = AsyncRedis.from_url(redis_url)
+    saver = AsyncRedisSaver(redis_client=client, key_prefix=key_prefix)
+    await saver.asetup()
+    await aput(saver, "t", 1)
+    assert await saver.aget_tuple(cfg("t")) is not None
+    assert saver._runner._pool is None
+    assert in_use(client.connection_pool) == 0
+    await client.aclose()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_child_does_not_use_the_parents_connections(redis_url: str, key_prefix: str) -> None:
+    with RedisSaver.from_conn_string(redis_url, key_prefix=key_prefix) as saver:
+        saver.setup()
+        put(saver, "t", 1)
+        kept = list(saver._runner._idle)
+        assert kept
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report, never return into pytest
+            code = 1
+            try:
+                fresh = not saver._runner._idle
+                tup = saver.get_tuple(cfg("t"))
+                ok = tup is not None and tup.checkpoint["channel_values"] == {"n": 1}
+                mine = all(c not in kept for c in saver._runner._idle)
+                code = 0 if fresh and ok and mine else 2
+            finally:
+                os.write(write, bytes([code]))
+                sys.stdout.flush()
+                os._exit(0)
+        os.close(write)
+        _, status = os.waitpid(pid, 0)
+        reported = os.read(read, 1)
+        os.close(read)
+        assert status == 0 and reported == b"\x00", reported
+        # the parent's kept connection still works and was never used by the child
+        assert saver.get_tuple(cfg("t")) is not None

@@ -29,6 +29,7 @@ name, or after its own length, so each name maps back to exactly one tuple of id
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = [
@@ -55,6 +56,7 @@ def decode(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogatepass")
 
 
+@functools.lru_cache(maxsize=4096)
 def escape(text: str) -> bytes:
     """Escape one id so it can sit between separators and inside a hash tag.
 
@@ -93,7 +95,13 @@ class PrefixKeys:
         return self.global_base + b"run:" + run_e
 
     def thread(self, thread_id: str) -> ThreadKeys:
-        return ThreadKeys(self.prefix, escape(thread_id))
+        return _thread_keys(self.prefix, thread_id)
+
+
+@functools.lru_cache(maxsize=1024)
+def _thread_keys(prefix: bytes, thread_id: str) -> ThreadKeys:
+    # ThreadKeys is immutable; the threads a process works on repeat call after call
+    return ThreadKeys(prefix, escape(thread_id))
 
 
 class ThreadKeys:

@@ -8,6 +8,7 @@ decoding user data.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -238,7 +239,28 @@ def filter_digest(value: Any) -> bytes:
     Only digests are stored beside the serializer's (possibly encrypted) metadata, so metadata
     values never sit in Redis as plaintext; equal values still give equal digests.
     """
+    if type(value) in _SCALARS and not (type(value) is str and len(value) > 256):
+        # metadata repeats itself (source, step, run ids, user ids) from one put to the next
+        return _scalar_digest(value)
+    return _digest(value)
+
+
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+
+
+def _digest(value: Any) -> bytes:
     return hashlib.blake2b(encode(canonical(value)), digest_size=16).digest()
+
+
+@functools.lru_cache(maxsize=4096)
+def _scalar_digest_typed(value: Any, kind: str) -> bytes:
+    return _digest(value)
+
+
+def _scalar_digest(value: Any) -> bytes:
+    # keyed by type too: 1, 1.0 and True are equal dict keys (they also digest equally, but
+    # the cache must not depend on it)
+    return _scalar_digest_typed(value, type(value).__name__)
 
 
 def canonical(value: Any) -> str:

@@ -138,8 +138,9 @@ def components(
 ) -> dict[str, dict[str, float]]:
     """Each aredis operation taken apart without a profiler (µs per call, median of ``n``):
     the whole call; the client-side preparation (building the script call: serialization,
-    metadata digests, key names); the EVALSHA alone, sent with the raw client (round trip plus
-    server); the server's own time (commandstats); decoding the reply; and a PING round trip.
+    metadata digests, key names); the EVALSHA alone, sent the way the saver sends it (its
+    script runner: round trip plus server); the server's own time (commandstats); decoding the
+    reply; and a PING round trip (redis-py's ``ping()``, through the pool).
 
     Uses the saver's internal helpers (``_put_call`` ...); returns {} if they changed.
     """
@@ -162,7 +163,7 @@ def components(
         return wall, float(st.get("usec", 0)) / max(int(st.get("calls", 0)), 1)
 
     def evalsha(script: Any, call: Any) -> Any:
-        return admin.execute_command("EVALSHA", script.sha, len(call.keys), *call.keys, *call.args)
+        return saver._runner.evalsha(script, call.keys, call.args)
 
     out: dict[str, dict[str, float]] = {}
     try:

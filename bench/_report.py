@@ -716,11 +716,12 @@ def section_profile(res: dict[str, Any]) -> str:
         out.append(
             "**aredis `RedisSaver`, taken apart** (no profiler; medians of "
             f"{prof['n']} calls each): *prepare* builds the script call (serialization, "
-            "metadata digests, key names); *EVALSHA* sends that prepared call with the raw "
-            "client (round trip + server); *PING* is the bare round trip; *server* is the "
+            "metadata digests, key names); *EVALSHA* sends that prepared call the way the "
+            "saver does, on a kept connection (round trip + server); *PING* is redis-py's "
+            "`ping()` through the pool; *server* is the "
             "script's own time from `INFO commandstats`; *decode* turns the reply into a "
             "`CheckpointTuple`; *rest* is the whole call minus those parts measured on their "
-            "own (the saver's call path and limiter, the connection pool, and the cache and "
+            "own (the saver's call path and limiter, and the cache and "
             "allocation effects of running the parts back to back — on a busy machine it "
             "carries most of the noise)."
         )

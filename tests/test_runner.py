@@ -191,3 +191,26 @@ def test_forked_child_does_not_use_the_parents_connections(redis_url: str, key_p
         assert status == 0 and reported == b"\x00", reported
         # the parent's kept connection still works and was never used by the child
         assert saver.get_tuple(cfg("t")) is not None
+
+
+def test_owned_client_sends_each_call_once(
+    redis_url: str, key_prefix: str, server_evalsha: Any
+) -> None:
+    # the counting connection of the round-trip tests, in the saver's own pool
+    from test_roundtrips import SENDS, CountingConnection
+
+    with RedisSaver.from_conn_string(
+        redis_url, key_prefix=key_prefix, connection_args={"connection_class": CountingConnection}
+    ) as saver:
+        saver.setup()
+        stored = put(saver, "t", 1)  # a 9 KB value: still one send
+        before_sends, before_server = SENDS["n"], server_evalsha()
+        big: Any = {"source": "loop", "step": 2, "parents": {}}
+        cp = checkpoint(2)
+        cp["channel_values"] = {"n": "x" * 9000}
+        stored = saver.put(stored, cp, big, {"n": "2.0"})
+        saver.put_writes(stored, [("n", "y")], "task")
+        assert saver.get_tuple(stored) is not None
+        assert SENDS["n"] - before_sends == 3
+        assert server_evalsha() - before_server == 3
+        assert saver._runner._pool is not None

@@ -45,6 +45,8 @@ COMMON = {
     "AsyncLimiter": "Limiter",
     "AsyncScriptRunner": "ScriptRunner",
     "async_default_retry": "default_retry",
+    "adrop_if_closed": "drop_if_closed",
+    "arelease_surely": "release_surely",
     "AsyncConnectionPool": "ConnectionPool",
     "AsyncBlockingConnectionPool": "BlockingConnectionPool",
     "aget_tuple": "get_tuple",
@@ -98,7 +100,8 @@ LEFTOVER = re.compile(
     r"AsyncGenerator|Sync[A-Z]\w*|Async[A-Z]\w*|a(?:get_tuple|list|put|put_writes|"
     r"delete_thread|copy_thread|delete_for_runs|prune|setup|get_delta_channel_history|"
     r"invoke|stream|get_state|get_state_history|update_state|"
-    r"batch|get|search|delete|list_namespaces|sweep_ttl|embed_documents|embed_query))\b"
+    r"batch|get|search|delete|list_namespaces|sweep_ttl|embed_documents|embed_query|"
+    r"drop_if_closed|release_surely))\b"
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from typing import Any
 
 import anyio
 from langchain_core.embeddings import Embeddings
@@ -41,12 +42,16 @@ __all__ = [
     "RedisCluster",
     "Retry",
     "Sentinel",
+    "adrop_if_closed",
     "aembed_queries",
     "aembed_texts",
+    "arelease_surely",
     "asleep",
     "async_default_retry",
+    "drop_if_closed",
     "embed_queries",
     "embed_texts",
+    "release_surely",
     "sleep",
 ]
 
@@ -124,6 +129,39 @@ async def aembed_queries(embeddings: Embeddings, queries: list[str]) -> list[lis
 def embed_queries(embeddings: Embeddings, queries: list[str]) -> list[list[float]]:
     """Each query's vector, as InMemoryStore embeds them (``embed_query`` per query)."""
     return [embeddings.embed_query(q) for q in queries]
+
+
+async def adrop_if_closed(conn: Any) -> None:
+    """Disconnect an asyncio connection whose peer is already gone, so sending reconnects.
+
+    On Python 3.12+ asyncio's ``writelines`` on a transport that already lost its connection
+    raises ``AttributeError`` or ``TypeError`` (CPython gh-136234) instead of the ``OSError``
+    redis-py turns into a retryable ``ConnectionError``: an idle connection the server closed
+    would fail the call instead of being replaced.  Checking the transport right before the
+    send closes that window (nothing is awaited between this check and ``writelines``).
+    """
+    writer = getattr(conn, "_writer", None)
+    if writer is not None and writer.transport.is_closing():
+        await conn.disconnect(nowait=True)
+
+
+async def arelease_surely(pool: Any, conn: Any) -> None:
+    """Give a connection back to its pool even if the caller is cancelled meanwhile.
+
+    redis-py's asyncio pools take a lock to release: a second cancellation arriving there (a
+    timeout racing a cancel) would lose the connection for good and shrink the pool.
+    """
+    await asyncio.shield(pool.release(conn))
+
+
+def release_surely(pool: Any, conn: Any) -> None:
+    """Give a connection back to its pool (the async twin is ``arelease_surely``)."""
+    pool.release(conn)
+
+
+def drop_if_closed(conn: Any) -> None:
+    """Blocking sockets report a closed peer as an ``OSError`` already: nothing to do (the
+    async twin is ``adrop_if_closed``)."""
 
 
 def async_default_retry() -> dict[str, object]:

@@ -22,6 +22,8 @@ from aredis_ckpt._compat import (
     AsyncRedisCluster,
     AsyncSentinel,
     NoScriptError,
+    adrop_if_closed,
+    arelease_surely,
     async_default_retry,
 )
 from aredis_ckpt._scripts import LuaScript
@@ -96,16 +98,17 @@ class AsyncScriptRunner:
                 lambda: self._roundtrip(conn, packed), lambda _error: conn.disconnect()
             )
         except BaseException:
-            await pool.release(conn)
+            await arelease_surely(pool, conn)
             raise
         if len(self._idle) < IDLE_CONNECTIONS:
             self._idle.append(conn)
         else:
-            await pool.release(conn)
+            await arelease_surely(pool, conn)
         return reply
 
     @staticmethod
     async def _roundtrip(conn: Any, packed: list[bytes]) -> Any:
+        await adrop_if_closed(conn)
         await conn.send_packed_command(packed)
         return await conn.read_response()
 

@@ -25,6 +25,8 @@ from aredis_ckpt._compat import (
     RedisCluster,
     Sentinel,
     default_retry,
+    drop_if_closed,
+    release_surely,
 )
 from aredis_ckpt._scripts import LuaScript
 from aredis_ckpt._urls import parse_url
@@ -98,16 +100,17 @@ class ScriptRunner:
                 lambda: self._roundtrip(conn, packed), lambda _error: conn.disconnect()
             )
         except BaseException:
-            pool.release(conn)
+            release_surely(pool, conn)
             raise
         if len(self._idle) < IDLE_CONNECTIONS:
             self._idle.append(conn)
         else:
-            pool.release(conn)
+            release_surely(pool, conn)
         return reply
 
     @staticmethod
     def _roundtrip(conn: Any, packed: list[bytes]) -> Any:
+        drop_if_closed(conn)
         conn.send_packed_command(packed)
         return conn.read_response()
 

@@ -62,9 +62,15 @@ OPS = [
 ]
 
 
-def _report(capsys: pytest.CaptureFixture[str], label: str, counts: dict[str, int]) -> None:
+def report(
+    capsys: pytest.CaptureFixture[str],
+    label: str,
+    counts: dict[str, int],
+    what: str = "round trips per operation",
+) -> None:
+    """Print the counts of one saver or store (shown in the test run's output)."""
     with capsys.disabled():
-        print(f"\n  round trips per operation, {label}:")
+        print(f"\n  {what}, {label}:")
         for op, n in counts.items():
             print(f"    {op:45s} {n}")
 
@@ -108,7 +114,7 @@ def test_sync_saver_uses_one_round_trip_per_operation(
             config=latest.config, channels=["messages", "never-written"]
         ),
     )
-    _report(capsys, "RedisSaver", counts)
+    report(capsys, "RedisSaver", counts)
     assert counts == dict.fromkeys(OPS, 1)
     client.close()
     pool.disconnect()
@@ -155,7 +161,7 @@ async def test_async_saver_uses_one_round_trip_per_operation(
         await make()
         counts[op] = SENDS["n"] - before_sends
         assert server_evalsha() - before_server == 1, op
-    _report(capsys, "AsyncRedisSaver", counts)
+    report(capsys, "AsyncRedisSaver", counts)
     assert counts == dict.fromkeys(OPS, 1)
     await client.aclose()
     await pool.disconnect()

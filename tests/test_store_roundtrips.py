@@ -18,7 +18,7 @@ from redis.asyncio import Redis as AsyncRedis
 from aredis_ckpt import AsyncRedisStore, RedisStore
 
 # the saver's counting connections (server_evalsha is a fixture of tests/conftest.py)
-from test_roundtrips import SENDS, AsyncCountingConnection, CountingConnection
+from test_roundtrips import SENDS, AsyncCountingConnection, CountingConnection, report
 
 pytestmark = pytest.mark.standalone
 
@@ -49,13 +49,6 @@ OPS = [
     "list_namespaces page",
     "batch of 45 mixed ops",
 ]
-
-
-def _report(capsys: pytest.CaptureFixture[str], label: str, counts: dict[str, int]) -> None:
-    with capsys.disabled():
-        print(f"\n  store round trips per operation, {label}:")
-        for op, n in counts.items():
-            print(f"    {op:45s} {n}")
 
 
 def _fill() -> list[PutOp]:
@@ -91,7 +84,7 @@ def test_sync_store_uses_one_round_trip_per_operation(
     measure(OPS[6], lambda: store.search(("docs",), query="aaa", limit=10))
     measure(OPS[7], lambda: store.list_namespaces(prefix=("docs",), limit=2))
     measure(OPS[8], lambda: store.batch(BATCH))
-    _report(capsys, "RedisStore", counts)
+    report(capsys, "RedisStore", counts, "store round trips per operation")
     assert all(n == 1 for n in counts.values()), counts
     pool.disconnect()
 
@@ -123,7 +116,7 @@ async def test_async_store_uses_one_round_trip_per_operation(
     await measure(OPS[6], store.asearch(("docs",), query="aaa", limit=10))
     await measure(OPS[7], store.alist_namespaces(prefix=("docs",), limit=2))
     await measure(OPS[8], store.abatch(BATCH))
-    _report(capsys, "AsyncRedisStore", counts)
+    report(capsys, "AsyncRedisStore", counts, "store round trips per operation")
     assert all(n == 1 for n in counts.values()), counts
     await client.aclose()
     await pool.disconnect()

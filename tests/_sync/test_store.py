@@ -97,6 +97,27 @@ def outcome(target: BaseStore, prefix: tuple[str, ...], **kwargs: Any) -> Any:
         return type(exc)
 
 
+def same_semantic_searches(
+    store: BaseStore,
+    model: BaseStore,
+    queries: Sequence[str],
+    prefixes: Sequence[tuple[str, ...]],
+    pages: Sequence[tuple[int, int]],
+    filters: Sequence[dict[str, Any] | None],
+) -> None:
+    """Every combination of query, prefix, (limit, offset) and filter answers as the model."""
+    for query in queries:
+        for prefix in prefixes:
+            for limit, offset in pages:
+                for flt in filters:
+                    kwargs: dict[str, Any] = {
+                        "query": query, "filter": flt, "limit": limit, "offset": offset
+                    }  # fmt: skip
+                    ours = outcome(store, prefix, **kwargs)
+                    theirs = outcome(model, prefix, **kwargs)
+                    assert ours == theirs, (query, prefix, limit, offset, flt)
+
+
 def keys_of(store: RedisStore) -> set[bytes]:
     found = set()
     pattern = store._sk.base + b"*"
@@ -553,16 +574,14 @@ def test_semantic_search_ranks_as_in_memory_store(
     model = InMemoryStore(index=INDEX)  # type: ignore[arg-type]
     with make_store(index=INDEX, vector_sets=vector_sets) as store:
         _fill_semantic(store, model)
-        for query in QUERIES:
-            for prefix in [(), ("memories",), ("memories", "u1"), ("docs",)]:
-                for limit, offset in [(10, 0), (3, 0), (3, 2), (2, 7), (20, 5)]:
-                    for flt in (None, {"i": {"$gte": 2}}):
-                        kwargs: dict[str, Any] = {
-                            "query": query, "filter": flt, "limit": limit, "offset": offset
-                        }  # fmt: skip
-                        ours = outcome(store, prefix, **kwargs)
-                        theirs = outcome(model, prefix, **kwargs)
-                        assert ours == theirs, (query, prefix, limit, offset, flt)
+        same_semantic_searches(
+            store,
+            model,
+            QUERIES,
+            [(), ("memories",), ("memories", "u1"), ("docs",)],
+            [(10, 0), (3, 0), (3, 2), (2, 7), (20, 5)],
+            [None, {"i": {"$gte": 2}}],
+        )
 
 
 def test_reindexing_replaces_vectors(make_store: StoreFactory) -> None:
@@ -642,16 +661,14 @@ def test_vector_sets_rank_as_in_memory_store(redis8: RedisServer, key_prefix: st
         for op in ops:  # InMemoryStore mismatches vectors when a batch repeats a text
             model.batch([op])
         before = vsim_calls(admin)
-        for query in ["cat dog", "redis python vector", "tea", "sun fox memory"]:
-            for prefix in [(), ("big",)]:
-                for limit, offset in [(10, 0), (5, 10), (1, 0)]:
-                    for flt in (None, {"i": {"$lt": 200}}):
-                        kwargs: dict[str, Any] = {
-                            "query": query, "filter": flt, "limit": limit, "offset": offset
-                        }  # fmt: skip
-                        ours = outcome(store, prefix, **kwargs)
-                        theirs = outcome(model, prefix, **kwargs)
-                        assert ours == theirs, (query, prefix, limit, offset, flt)
+        same_semantic_searches(
+            store,
+            model,
+            ["cat dog", "redis python vector", "tea", "sun fox memory"],
+            [(), ("big",)],
+            [(10, 0), (5, 10), (1, 0)],
+            [None, {"i": {"$lt": 200}}],
+        )
         assert vsim_calls(admin) > before  # the big namespace went through its vector set
         # deleting items takes their vectors out of the set
         vsets = {k for k in keys_of(store) if k.startswith(store._sk.base + b"vs:")}

@@ -42,6 +42,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -527,13 +528,31 @@ def _provision_8_0() -> None:
     shutil.rmtree(build_root, ignore_errors=True)
     build_root.mkdir(parents=True)
     with _timed("apt-get source redis"):
-        apt.apt("source", "redis", cwd=build_root)
+        try:
+            apt.apt("source", "redis", cwd=build_root)
+        except ProvisionError as exc:
+            # A mirror may carry the upstream tarball but not the newest .dsc/.debian.tar.xz
+            # (seen here: the index named deb13u3 while the mirror had only deb13u2's). The
+            # Debian patches only touch packaging, so the upstream tarball, checked by apt
+            # against the signed index, builds the same server.
+            logger.info("apt-get source failed (%s); fetching the upstream tarball only", exc)
+            shutil.rmtree(build_root, ignore_errors=True)
+            build_root.mkdir(parents=True)
+            apt.apt("source", "--tar-only", "redis", cwd=build_root)
+            for tarball in build_root.glob("redis_*.orig.tar.*"):
+                with tarfile.open(tarball) as archive:
+                    # the "data" filter where this Python has it (3.10.12+, 3.11.4+)
+                    safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+                    archive.extractall(build_root, **safe)  # type: ignore[arg-type]
     trees = [p for p in build_root.iterdir() if p.is_dir() and (p / "src" / "Makefile").is_file()]
     if len(trees) != 1:
         raise ProvisionError(f"expected one unpacked redis source tree in {build_root}")
     tree = trees[0]
-    changelog = (tree / "debian" / "changelog").read_text(errors="replace").splitlines()
-    package_version = changelog[0] if changelog else "?"
+    changelog_path = tree / "debian" / "changelog"
+    changelog = (
+        changelog_path.read_text(errors="replace").splitlines() if changelog_path.is_file() else []
+    )
+    package_version = changelog[0] if changelog else f"upstream {tree.name}"
     logger.info("source package: %s", package_version)
 
     log = build_root / "make.log"

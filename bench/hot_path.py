@@ -443,6 +443,86 @@ def server_scripts(env: Env, n: int) -> dict[str, dict[str, float]]:
     return out
 
 
+_OPENERS = re.compile(r"\b(then|do|function|repeat)\b")
+_CLOSERS = re.compile(r"\b(end|until|elseif)\b")
+
+
+def _statement_ends(body: list[str]) -> list[int]:
+    """Indices of the body's lines that end a top-level statement (a rough Lua block count:
+    enough for this project's scripts, whose blocks open and close on their own lines)."""
+    depth, ends = 0, []
+    for i, line in enumerate(body):
+        code = line.split("--", 1)[0]
+        depth += len(_OPENERS.findall(code)) - len(_CLOSERS.findall(code))
+        if code.strip() and depth == 0:
+            ends.append(i)
+    return ends
+
+
+def server_lines(env: Env, n: int) -> dict[str, list[dict[str, Any]]]:
+    """The server's time per line of the put, put_writes and get_tuple scripts.
+
+    For every top-level statement of a script, a variant of the script that returns right
+    after it is loaded and called ``n`` times with the arguments of a real call; its
+    ``EVALSHA`` µs per call (commandstats) minus the previous variant's is that statement's
+    cost.  The first row (``return`` before the body) is the fixed cost: the shared prelude,
+    turning keys and arguments into Lua strings, the reply.  No DEBUG, no SLOWLOG.
+    """
+    import hashlib
+
+    from _data import conf
+
+    from aredis_ckpt._scripts import SCRIPTS
+
+    s, admin = env.sync_saver, env.admin
+
+    def fresh_puts(k: int) -> list[Any]:
+        # a new checkpoint and a new 9 KB value per call, as the agent makes them: repeating
+        # one call's arguments would spare Lua its string allocations and its GC
+        calls = []
+        for _ in range(k):
+            args = env.writer.next_put()
+            calls.append(s._put_call(*args)[0])
+            conf_ = {**args[0]["configurable"], "checkpoint_id": args[1]["id"]}
+            env.writer.stored({"configurable": conf_})  # the next put's parent
+        return calls
+
+    def fresh_writes(k: int) -> list[Any]:
+        return [s._put_writes_call(*env.writer.next_writes(), "")[0] for _ in range(k)]
+
+    get_call = s._get_tuple_call(conf(env.read_thread))[0]
+    out: dict[str, list[dict[str, Any]]] = {}
+    for script, make in (
+        (SCRIPTS.put, fresh_puts),
+        (SCRIPTS.put_writes, fresh_writes),
+        (SCRIPTS.get_tuple, lambda k: [get_call] * k),
+    ):
+        lib, _, body_text = script.source.partition(b"\n-- " + script.name.encode())
+        body = ("-- " + script.name + body_text.decode()).splitlines()
+        rows: list[dict[str, Any]] = []
+        previous = 0.0
+        for end in [-1, *_statement_ends(body)]:
+            kept = "\n".join(body[: end + 1])
+            last = body[end].strip() if end >= 0 else ""
+            tail = "" if last.startswith("return") else "\nreturn 0"
+            source = lib + b"\n" + kept.encode() + tail.encode() + b"\n"
+            sha = hashlib.sha1(source).hexdigest()
+            admin.script_load(source)
+            calls = make(n + 20)
+            for call in calls[:20]:
+                admin.execute_command("EVALSHA", sha, len(call.keys), *call.keys, *call.args)
+            admin.config_resetstat()
+            for call in calls[20:]:
+                admin.execute_command("EVALSHA", sha, len(call.keys), *call.keys, *call.args)
+            st = admin.info("commandstats")["cmdstat_evalsha"]
+            us = float(st["usec"]) / int(st["calls"])
+            line = body[end].strip() if end >= 0 else "(fixed: prelude, keys and arguments)"
+            rows.append({"line": line[:90], "cumulative_us": us, "us": us - previous})
+            previous = us
+        out[script.name] = rows
+    return out
+
+
 def _server_cpu(admin: Any) -> float:
     cpu = admin.info("cpu")
     return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
@@ -663,14 +743,19 @@ def print_cases(cases: list[Case]) -> None:
         print(f"{c.group:16s} {c.name:62s} {cpu} {wall} {ir}")
 
 
+def _matching(cases: list[Case], text: str | None) -> list[Case]:
+    return [c for c in cases if text is None or text in c.name or text in c.group]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--callgrind", action="store_true", help="instructions per call (valgrind)")
     p.add_argument("--n", type=int, default=200, help="calls per batch (default 200)")
     p.add_argument("--batches", type=int, default=7, help="interleaved batches (default 7)")
     p.add_argument("--agent-reps", type=int, default=12, help="agent conversations per saver")
-    p.add_argument("--only", nargs="+", choices=("phases", "server", "agent"))
+    p.add_argument("--only", nargs="+", choices=("phases", "server", "lines", "agent"))
     p.add_argument("--json", type=Path, help="write the figures here too")
+    p.add_argument("--match", help="only the phases whose name contains this text")
     p.add_argument(
         "--patch",
         metavar="FILE",
@@ -688,6 +773,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd += ["--only", *args.only]
         if args.patch:
             cmd += ["--patch", args.patch]
+        if args.match:
+            cmd += ["--match", args.match]
         if args.json:
             cmd += ["--json", str(args.json)]
         env = {**os.environ, "PYTHONHASHSEED": "0"}
@@ -703,7 +790,7 @@ def main(argv: list[str] | None = None) -> int:
         import runpy
 
         runpy.run_path(args.patch)["install"]()
-    only = set(args.only or ("phases", "server", "agent"))
+    only = set(args.only or ("phases", "server", "lines", "agent"))
     out: dict[str, Any] = {"n": args.n, "batches": args.batches}
     server = RedisServer().start()
     try:
@@ -711,7 +798,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if args.under_callgrind:
                 if "phases" in only:
-                    cases = build_cases(env)
+                    cases = _matching(build_cases(env), args.match)
                     print(f"instructions per call (callgrind, {args.n} calls)", flush=True)
                     measure_instructions(cases, env.loop, args.n)
                     out["phases"] = [c.row() for c in cases]
@@ -720,7 +807,7 @@ def main(argv: list[str] | None = None) -> int:
                     out["agent"] = agent_per_step(env, 3, instructions=True)
             else:
                 if "phases" in only:
-                    cases = build_cases(env)
+                    cases = _matching(build_cases(env), args.match)
                     measure_cpu(cases, env.loop, args.n, args.batches)
                     print_cases(cases)
                     out["phases"] = [c.row() for c in cases]
@@ -737,6 +824,14 @@ def main(argv: list[str] | None = None) -> int:
                             f"server {name:70s} {v['evalsha_us']:7.1f} µs command, "
                             f"{v['server_cpu_us']:7.1f} µs server CPU per call{inner}"
                         )
+                if "lines" in only:
+                    out["lines"] = server_lines(env, args.n)
+                    for name, rows in out["lines"].items():
+                        for row in rows:
+                            print(
+                                f"server {name:10s} {row['us']:6.1f} µs "
+                                f"(cumulative {row['cumulative_us']:5.1f}) {row['line']}"
+                            )
                 if "agent" in only:
                     out["agent_calls"] = agent_calls(env, max(args.agent_reps // 2, 2))
                     for label, calls in out["agent_calls"].items():

@@ -16,6 +16,8 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+import hiredis
+
 from aredis_ckpt._base import logger, pick_connection_source
 from aredis_ckpt._compat import (
     BlockingConnectionPool,
@@ -26,6 +28,7 @@ from aredis_ckpt._compat import (
     Sentinel,
     default_retry,
     drop_if_closed,
+    exchange,
     release_surely,
 )
 from aredis_ckpt._scripts import LuaScript
@@ -92,7 +95,9 @@ class ScriptRunner:
         except IndexError:
             conn = pool.get_connection()  # type: ignore[no-untyped-call,unused-ignore]
         try:
-            packed = [b"".join(conn.pack_command("EVALSHA", sha, len(keys), *keys, *args))]
+            # hiredis packs the whole command into one buffer (redis-py's packer builds a list
+            # of chunks in Python and the join copies the 9 KB value once more)
+            packed = hiredis.pack_command(("EVALSHA", sha, len(keys), *keys, *args))
             # A dropped connection (idle timeout, restart, failover) is reconnected and the
             # call retried: every script call is idempotent.  Any other error leaves the
             # connection clean (an error reply was read whole) or disconnected by redis-py.
@@ -109,10 +114,9 @@ class ScriptRunner:
         return reply
 
     @staticmethod
-    def _roundtrip(conn: Any, packed: list[bytes]) -> Any:
+    def _roundtrip(conn: Any, packed: bytes) -> Any:
         drop_if_closed(conn)
-        conn.send_packed_command(packed)
-        return conn.read_response()
+        return exchange(conn, packed)
 
     def close(self) -> None:
         """Hand the kept connections back to the pool (before the client is closed)."""

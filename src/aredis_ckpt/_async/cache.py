@@ -45,8 +45,9 @@ class AsyncRedisCache(AsyncCacheMixin[ValueT]):
     those namespaces.  Every ``get``/``set`` batch is one round trip on one server, and one
     per touched slot on a cluster, with every node asked at once.
 
-    The first argument is a URL (the cache then owns its client: close it with ``aclose()`` or
-    use ``from_conn_string``), or a client or connection pool you own, which is never closed.
+    The first argument is a URL (the cache then owns its client: close the cache when done,
+    or use ``from_conn_string``), or a client or connection pool you own, which is never
+    closed.
     ``errors="miss"`` turns failures of ``get`` and ``set`` (an unreachable server, an entry
     that cannot be decoded) into cache misses, logged at WARNING once per kind of failure and
     then at DEBUG; ``clear`` always raises, since a failed clear would keep entries the caller

@@ -1,10 +1,14 @@
 -- Node cache helpers, prepended to every cache script (layout: aredis_ckpt/_cache_base.py).
 -- Each KEYS[i] is the generation key "P:{%C<p>:<b>}:g" of one bucket b; every other key of the
 -- bucket is built from its base "P:{%C<p>:<b>}:", so it shares KEYS[i]'s hash slot.
-local NOW
-do
-  local t = redis.call('TIME')
-  NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- The server's clock in ms, read on first use (a read of entries without expiry needs none).
+local NOW_MS
+local function now()
+  if not NOW_MS then
+    local t = redis.call('TIME')
+    NOW_MS = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return NOW_MS
 end
 
 local function base_of(gkey) return string.sub(gkey, 1, #gkey - 1) end
@@ -14,7 +18,8 @@ local function entries_key(base, g, ns) return base .. 'e:' .. g .. ':' .. ns en
 local function expiries_key(base, g, ns) return base .. 'x:' .. g .. ':' .. ns end
 local function ms(n) return string.format('%.0f', n) end
 
--- Commands take at most ~8000 arguments from unpack(): send long lists in parts.
+-- Commands take at most ~8000 arguments from unpack(): send long lists in parts (of an even
+-- length, for lists of pairs).
 local function chunked(cmd, key, items)
   local n = #items
   local i = 1
@@ -28,8 +33,9 @@ end
 -- An entry is "<expiry ms> <value>", expiry 0 meaning none; it is a hit while NOW < expiry.
 -- A malformed entry is returned as it is, for the client to report.
 local function expired(entry)
+  if string.byte(entry, 1) == 48 and string.byte(entry, 2) == 32 then return false end -- "0 "
   local at = tonumber(string.match(entry, '^(%d+) '))
-  return at ~= nil and at ~= 0 and at <= NOW
+  return at ~= nil and at ~= 0 and at <= now()
 end
 
 -- Unlink a namespace's two keys (UNLINK frees a large hash off the main thread).
@@ -39,9 +45,18 @@ end
 
 -- After a write to namespace ns: when every entry has an expiry, both keys expire with the last
 -- one, and the registry records that time; otherwise they persist and the registry says +inf.
--- An emptied namespace leaves the registry.
-local function settle(base, g, ns)
+-- An emptied namespace leaves the registry.  timed: the write set or removed an entry with an
+-- expiry (else it only added entries without one, and the namespace is persistent for sure).
+local function settle(base, g, ns, timed)
   local e, x, reg = entries_key(base, g, ns), expiries_key(base, g, ns), base .. 'n'
+  if not timed then
+    if redis.call('ZSCORE', reg, ns) ~= 'inf' then
+      redis.call('PERSIST', e)
+      redis.call('PERSIST', x)
+      redis.call('ZADD', reg, 'inf', ns)
+    end
+    return
+  end
   local held = redis.call('HLEN', e)
   if held == 0 then
     redis.call('UNLINK', x)
@@ -63,7 +78,7 @@ end
 -- Namespaces whose every entry has expired: their keys are gone already (or go now); forget them.
 local function sweep_registry(base, g, budget)
   local reg = base .. 'n'
-  local dead = redis.call('ZRANGEBYSCORE', reg, '-inf', '(' .. ms(NOW), 'LIMIT', 0, budget)
+  local dead = redis.call('ZRANGEBYSCORE', reg, '-inf', '(' .. ms(now()), 'LIMIT', 0, budget)
   for _, ns in ipairs(dead) do drop(base, g, ns) end
   if #dead > 0 then chunked('ZREM', reg, dead) end
 end

@@ -22,27 +22,38 @@ for i = 1, #KEYS do
     local ns, count = ARGV[p], tonumber(ARGV[p + 1])
     p = p + 2
     local e, x = entries_key(base, g, ns), expiries_key(base, g, ns)
+    local fields, expiries, untimed, removed = {}, {}, {}, {}
     for _ = 1, count do
       local key, ttl, value = ARGV[p], ARGV[p + 1], ARGV[p + 2]
       p = p + 3
       if ttl == '' then
-        redis.call('HSET', e, key, '0 ' .. value)
-        redis.call('ZREM', x, key)
+        fields[#fields + 1] = key
+        fields[#fields + 1] = '0 ' .. value
+        untimed[#untimed + 1] = key
       elseif ttl == '0' then
-        redis.call('HDEL', e, key)
-        redis.call('ZREM', x, key)
+        removed[#removed + 1] = key
       else
-        local at = ms(NOW + tonumber(ttl))
-        redis.call('HSET', e, key, at .. ' ' .. value)
-        redis.call('ZADD', x, at, key)
+        local at = ms(now() + tonumber(ttl))
+        fields[#fields + 1] = key
+        fields[#fields + 1] = at .. ' ' .. value
+        expiries[#expiries + 1] = at
+        expiries[#expiries + 1] = key
       end
     end
-    local dead = redis.call('ZRANGEBYSCORE', x, '-inf', ms(NOW), 'LIMIT', 0, sweep + 2 * count)
+    -- a batch names each key once, so the lists do not overlap
+    if #removed > 0 then
+      chunked('HDEL', e, removed)
+      chunked('ZREM', x, removed)
+    end
+    if #fields > 0 then chunked('HSET', e, fields) end
+    if #untimed > 0 then chunked('ZREM', x, untimed) end
+    if #expiries > 0 then chunked('ZADD', x, expiries) end
+    local dead = redis.call('ZRANGEBYSCORE', x, '-inf', ms(now()), 'LIMIT', 0, sweep + 2 * count)
     if #dead > 0 then
       chunked('HDEL', e, dead)
       chunked('ZREM', x, dead)
     end
-    settle(base, g, ns)
+    settle(base, g, ns, #expiries > 0 or #removed > 0 or #dead > 0)
   end
 end
 return #KEYS

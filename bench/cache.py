@@ -24,6 +24,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -125,24 +126,31 @@ class State(TypedDict, total=False):
     d: list[Any]
 
 
-def graph_for(cache: BaseCache[Any]) -> Any:
+def graph_for(cache: BaseCache[Any], runs: Counter[str]) -> Any:
+    def node(name: str) -> Callable[[State], dict[str, Any]]:
+        def run(state: State) -> dict[str, Any]:
+            runs[name] += 1
+            return {name: [AIMessage(TEXT, id=f"{name}-{state['x']}")]}
+
+        return run
+
     builder = StateGraph(State)
     for name in "abcd":
-        builder.add_node(
-            name,
-            lambda state, name=name: {name: [AIMessage(TEXT, id=f"{name}-{state['x']}")]},
-            cache_policy=CachePolicy(),
-        )
+        builder.add_node(name, node(name), cache_policy=CachePolicy())
         builder.add_edge(START, name)
     return builder.compile(cache=cache)
 
 
-async def graph_wall_time(impls: list[Impl], reps: int) -> dict[str, tuple[float, float]]:
-    """{cache: (median ms, p95 ms)} of one invoke whose four nodes are all cache hits."""
-    graphs = {impl.label: graph_for(impl.cache) for impl in impls}
+async def graph_wall_time(impls: list[Impl], reps: int) -> dict[str, tuple[float, float, int]]:
+    """{cache: (median ms, p95 ms, node runs)} of one invoke whose four nodes are all cache
+    hits (node runs counts the nodes that ran during the timed invokes: 0 when they hit)."""
+    runs: dict[str, Counter[str]] = {impl.label: Counter() for impl in impls}
+    graphs = {impl.label: graph_for(impl.cache, runs[impl.label]) for impl in impls}
     for impl in impls:
         graph = graphs[impl.label]
         await graph.ainvoke({"x": 1}) if impl.is_async else graph.invoke({"x": 1})
+    for counter in runs.values():
+        counter.clear()
     samples: dict[str, list[float]] = {impl.label: [] for impl in impls}
     for _ in range(reps):
         for impl in impls:
@@ -150,7 +158,10 @@ async def graph_wall_time(impls: list[Impl], reps: int) -> dict[str, tuple[float
             started = time.perf_counter()
             await graph.ainvoke({"x": 1}) if impl.is_async else graph.invoke({"x": 1})
             samples[impl.label].append((time.perf_counter() - started) * 1e3)
-    return {label: (statistics.median(xs), pct(xs, 0.95)) for label, xs in samples.items()}
+    return {
+        label: (statistics.median(xs), pct(xs, 0.95), sum(runs[label].values()))
+        for label, xs in samples.items()
+    }
 
 
 async def behaviour(cache: BaseCache[Any], is_async: bool) -> dict[str, str]:

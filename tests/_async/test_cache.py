@@ -252,6 +252,17 @@ async def test_an_interrupted_clear_is_finished_by_later_writes(make_cache: Any)
         assert all(name.endswith(b"}:g") for name in await keys_under(cache))
 
 
+async def test_scripts_the_server_forgot_are_loaded_again(cache: Any) -> None:
+    await cache.aset({(("f",), f"k{i}"): (i, None) for i in range(40)})
+    await cache._redis.script_flush()  # a restart or failover to a server without the scripts
+    assert await cache.aget([(("f",), f"k{i}") for i in range(40)]) == {
+        (("f",), f"k{i}"): i for i in range(40)
+    }
+    await cache._redis.script_flush()
+    await cache.aclear()
+    assert await cache.aget([(("f",), "k1")]) == {}
+
+
 async def test_caches_on_one_prefix_share_entries_and_prefixes_are_apart(
     make_cache: Any, key_prefix: str
 ) -> None:

@@ -244,6 +244,17 @@ def test_an_interrupted_clear_is_finished_by_later_writes(make_cache: Any) -> No
         assert all(name.endswith(b"}:g") for name in keys_under(cache))
 
 
+def test_scripts_the_server_forgot_are_loaded_again(cache: Any) -> None:
+    cache.set({(("f",), f"k{i}"): (i, None) for i in range(40)})
+    cache._redis.script_flush()  # a restart or failover to a server without the scripts
+    assert cache.get([(("f",), f"k{i}") for i in range(40)]) == {
+        (("f",), f"k{i}"): i for i in range(40)
+    }
+    cache._redis.script_flush()
+    cache.clear()
+    assert cache.get([(("f",), "k1")]) == {}
+
+
 def test_caches_on_one_prefix_share_entries_and_prefixes_are_apart(
     make_cache: Any, key_prefix: str
 ) -> None:

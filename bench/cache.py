@@ -1,6 +1,6 @@
 """Node cache latency: aredis-ckpt's caches beside LangGraph's InMemoryCache and RedisCache.
 
-    python bench/cache.py            # about a minute
+    python bench/cache.py            # about half a minute
     python bench/cache.py --quick    # a smoke run (a few seconds)
 
 Compared: ``InMemoryCache`` (LangGraph, in-process), ``langgraph.cache.redis.RedisCache``
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import time
@@ -230,9 +231,11 @@ async def main_async(url: str, reps: int, graph_reps: int) -> None:
         elif isinstance(fresh, RedisCache):
             fresh.close()
     server = admin.info("server")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
-        f"\nRedis {server['redis_version']} on loopback; median / p95 microseconds per call "
-        "(server: CPU microseconds per call from INFO commandstats)\n"
+        f"\nRedis {server['redis_version']} on loopback, {os.cpu_count()} cores, load average "
+        f"{load} at the end; median / p95 microseconds per call (server: CPU microseconds per "
+        "call from INFO commandstats)\n"
     )
     labels = [impl.label for impl in impls]
     rows = []
@@ -244,11 +247,11 @@ async def main_async(url: str, reps: int, graph_reps: int) -> None:
         rows.append(cells)
     print(table(["operation", *labels], rows))
     print("\nGraph with four parallel cached nodes, every node a hit: median / p95 ms per invoke\n")
-    print(
-        table(
-            ["", *labels], [["invoke", *(f"{wall[x][0]:.2f} / {wall[x][1]:.2f}" for x in labels)]]
-        )
-    )
+    rows = [
+        ["invoke", *(f"{wall[x][0]:.2f} / {wall[x][1]:.2f}" for x in labels)],
+        ["node runs while timed", *(str(wall[x][2]) for x in labels)],
+    ]
+    print(table(["", *labels], rows))
     print("\nBehaviour against InMemoryCache's semantics\n")
     rows = [[check, *(checks[x][check] for x in labels)] for check in checks[labels[0]]]
     print(table(["check", *labels], rows))
@@ -261,8 +264,8 @@ async def main_async(url: str, reps: int, graph_reps: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run")
-    parser.add_argument("--reps", type=int, default=400)
-    parser.add_argument("--graph-reps", type=int, default=200)
+    parser.add_argument("--reps", type=int, default=1000)
+    parser.add_argument("--graph-reps", type=int, default=500)
     opts = parser.parse_args()
     reps, graph_reps = (20, 10) if opts.quick else (opts.reps, opts.graph_reps)
     server = RedisServer(find_redis_server()).start()

@@ -88,15 +88,46 @@ class CacheKeys:
         )
 
 
-@functools.lru_cache(maxsize=4096)
 def ns_path(namespace: tuple[str, ...]) -> bytes:
     """``N``: each label escaped (so it holds no ``:``), joined by ``:``."""
-    return b":".join(escape(label) for label in namespace)
+    return _namespace(namespace)[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def _namespace(namespace: tuple[str, ...]) -> tuple[bytes, int]:
+    """``N`` and the CRC-32 its entries' buckets start from (a cache: namespaces repeat)."""
+    for label in namespace:
+        if not isinstance(label, str):
+            raise TypeError(
+                f"cache namespace labels must be str, got {type(label).__name__} {label!r} in "
+                f"{namespace!r}"
+            )
+    path = b":".join(escape(label) for label in namespace)
+    return path, zlib.crc32(path + b"\x00")
 
 
 def bucket_of(ns: bytes, key: bytes) -> int:
     """The bucket of an entry: fixed by the layout, the same in every process."""
     return zlib.crc32(key, zlib.crc32(ns + b"\x00")) % BUCKETS
+
+
+def locate(full_key: Any) -> tuple[FullKey, bytes, bytes, int]:
+    """``((namespace, key), N, key in UTF-8, bucket)`` of a ``(namespace, key)`` pair, checked."""
+    try:
+        namespace, key = full_key
+    except (TypeError, ValueError):
+        raise TypeError(f"a cache key must be a (namespace, key) pair, got {full_key!r}") from None
+    if type(namespace) is not tuple:
+        namespace = check_namespace(namespace)
+    if not isinstance(key, str):
+        raise TypeError(f"cache keys must be str, got {type(key).__name__} {key!r}")
+    try:
+        path, seed = _namespace(namespace)
+    except TypeError:
+        check_namespace(namespace)  # an unhashable label: say which
+        raise
+    raw = encode(key)
+    return (namespace, key), path, raw, zlib.crc32(raw, seed) % BUCKETS
 
 
 @dataclass(frozen=True)
@@ -127,15 +158,6 @@ def check_namespace(namespace: Any) -> tuple[str, ...]:
     return tuple(namespace)
 
 
-def check_full_key(full_key: Any) -> tuple[tuple[str, ...], str]:
-    if not isinstance(full_key, (tuple, list)) or len(full_key) != 2:
-        raise TypeError(f"a cache key must be a (namespace, key) pair, got {full_key!r}")
-    namespace, key = full_key
-    if not isinstance(key, str):
-        raise TypeError(f"cache keys must be str, got {type(key).__name__} {key!r}")
-    return check_namespace(namespace), key
-
-
 def ttl_arg(ttl: Any) -> bytes:
     """A TTL in seconds as the set script takes it: ``""`` none, ``"0"`` expired, else ms.
 
@@ -143,6 +165,8 @@ def ttl_arg(ttl: Any) -> bytes:
     """
     if ttl is None:
         return b""
+    if type(ttl) is int and ttl > 0:
+        return str(min(MAX_TTL_MS, ttl * 1000)).encode()
     if isinstance(ttl, bool) or not isinstance(ttl, numbers.Real):
         raise TypeError(f"a cache TTL must be a number of seconds or None, got {ttl!r}")
     seconds = float(ttl)
@@ -163,10 +187,15 @@ def new_generation() -> bytes:
 def dump_entry(serde: SerializerProtocol, value: Any, threshold: int | None) -> bytes:
     """``<tag length><tag><payload>``: the script puts the expiry in front."""
     tag, data = compress(*serde.dumps_typed(value), threshold)
+    return _tag_header(tag) + data
+
+
+@functools.lru_cache(maxsize=64)
+def _tag_header(tag: str) -> bytes:
     raw = tag.encode()
     if len(raw) > 255:
         raise ValueError(f"serializer type tag too long: {tag!r}")
-    return bytes((len(raw),)) + raw + data
+    return bytes((len(raw),)) + raw
 
 
 def load_entry(serde: SerializerProtocol, entry: bytes, full_key: FullKey) -> Any:
@@ -282,42 +311,44 @@ class BaseRedisCache(BaseCache[ValueT]):
         groups: dict[int, dict[bytes, list[tuple[FullKey, Sequence[Arg]]]]] = {}
         seen: set[FullKey] = set()
         for item in keys:
-            ns, key = check_full_key(item)
-            full = (ns, key)
+            full, path, raw, bucket = locate(item)
             if full in seen:
                 continue
             seen.add(full)
-            path, raw = ns_path(ns), encode(key)
-            groups.setdefault(bucket_of(path, raw), {}).setdefault(path, []).append((full, (raw,)))
+            spaces = groups.get(bucket)
+            if spaces is None:
+                spaces = groups[bucket] = {}
+            entries = spaces.get(path)
+            if entries is None:
+                entries = spaces[path] = []
+            entries.append((full, (raw,)))
         return self._calls(CACHE_SCRIPTS.get, (), groups)
 
     def _check_pairs(
         self, pairs: Mapping[FullKey, tuple[ValueT, int | None]]
-    ) -> list[tuple[tuple[str, ...], str, Any, bytes]]:
-        """``(namespace, key, value, ttl argument)`` of each pair (bad input raises here)."""
+    ) -> list[tuple[FullKey, bytes, bytes, int, Any, bytes]]:
+        """``(full key, N, key, bucket, value, ttl argument)`` of each pair (bad input raises
+        here, before anything is sent)."""
         if not isinstance(pairs, Mapping):
             raise TypeError(
                 f"set takes a mapping {{(namespace, key): (value, ttl)}}, got {pairs!r}"
             )
         checked = []
         for item, pair in pairs.items():
-            ns, key = check_full_key(item)
+            full, path, raw, bucket = locate(item)
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                 raise TypeError(f"set: the value of {item!r} must be (value, ttl), got {pair!r}")
             value, ttl = pair
-            checked.append((ns, key, value, ttl_arg(ttl)))
+            checked.append((full, path, raw, bucket, value, ttl_arg(ttl)))
         return checked
 
     def _set_calls(
-        self, checked: Sequence[tuple[tuple[str, ...], str, Any, bytes]]
+        self, checked: Sequence[tuple[FullKey, bytes, bytes, int, Any, bytes]]
     ) -> list[CacheCall]:
         groups: dict[int, dict[bytes, list[tuple[FullKey, Sequence[Arg]]]]] = {}
-        for ns, key, value, ttl in checked:
-            path, raw = ns_path(ns), encode(key)
+        for full, path, raw, bucket, value, ttl in checked:
             entry = (raw, ttl, dump_entry(self.serde, value, self._compress))
-            groups.setdefault(bucket_of(path, raw), {}).setdefault(path, []).append(
-                ((ns, key), entry)
-            )
+            groups.setdefault(bucket, {}).setdefault(path, []).append((full, entry))
         head = (
             new_generation(),
             self.WRITE_SWEEP,

@@ -242,7 +242,11 @@ def cluster_evalsha(client: RedisCluster, calls: Sequence[ScriptCallArgs]) -> li
         for node, todo in by_node.values():
             redis_node = cluster.get_redis_connection(node)
             pool = redis_node.connection_pool
-            conn = pool.get_connection()
+            try:
+                conn = pool.get_connection()
+            except (ConnectionError, TimeoutError):
+                retry += todo  # the node is gone: the client finds its successor
+                continue
             try:
                 conn.send_packed_command(
                     conn.pack_commands(

@@ -463,7 +463,8 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             filter_args.append(encode(str(key)))
             filter_args.append(_serde.filter_digest(value))
 
-        if config is None:
+        if config is None or (isinstance(config, Mapping) and not config):
+            # InMemorySaver and PostgresSaver read an empty config as "every thread" too
             max_b = b"(" + encode(before_id) if before_id else b"+"
             return ListQuery(
                 keys=(self._pk.global_index,),

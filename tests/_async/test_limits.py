@@ -10,9 +10,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
 from redis import Redis
 
-from aredis_ckpt import AsyncRedisSaver, PayloadTooLargeError
+from aredis_ckpt import (
+    AsyncRedisSaver,
+    AsyncShallowRedisSaver,
+    PayloadTooLargeError,
+    UnencryptedDataError,
+)
 from aredis_ckpt._server import RedisServer
 
 from .test_saver import cfg, make_checkpoint, md, put_chain
@@ -73,6 +79,25 @@ async def test_the_default_limit_is_64_mib(make_saver: Any) -> None:
         with pytest.raises(PayloadTooLargeError, match=r"over max_payload_bytes \(64\.0 MiB\)"):
             await saver.aput(cfg("t"), cp, md(), {"huge": 1})
         assert await saver.aget_tuple(cfg("t")) is None
+
+
+async def test_the_shallow_saver_has_the_same_guard_rails(
+    make_saver: Any, redis_url: str, key_prefix: str, saver_kwargs: dict[str, Any]
+) -> None:
+    aes = EncryptedSerializer.from_pycryptodome_aes(key=b"0123456789abcdef")
+    async with (
+        AsyncShallowRedisSaver.from_conn_string(
+            redis_url, key_prefix=key_prefix, serde=aes, max_payload_bytes=20_000, **saver_kwargs
+        ) as shallow,
+        make_saver() as plain,
+    ):
+        await shallow.asetup()
+        await put_chain(plain, "t", 1)
+        with pytest.raises(UnencryptedDataError, match="'t'"):
+            await shallow.aget_tuple(cfg("t"))
+        cp = make_checkpoint({"big": BIG}, {"big": 1})
+        with pytest.raises(PayloadTooLargeError, match="channel 'big'"):
+            await shallow.aput(cfg("u"), cp, md(), {"big": 1})
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "64mb"])

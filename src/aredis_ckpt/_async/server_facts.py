@@ -29,7 +29,11 @@ async def read_server_facts(client: AsyncRedis | AsyncRedisCluster) -> list[Serv
     """The facts of the server behind ``client`` (of every primary of a cluster)."""
     if isinstance(client, AsyncRedisCluster):
         found = []
-        for node in client.get_primaries():
+        primaries = client.get_primaries()
+        if not primaries:  # an asyncio cluster client learns its nodes on its first command
+            await client.ping()
+            primaries = client.get_primaries()
+        for node in primaries:
             replies: list[Any] = []
             for method, arg in _COMMANDS:
                 call: Any = getattr(client, method)

@@ -31,7 +31,11 @@ def read_server_facts(client: Redis | RedisCluster) -> list[ServerFacts]:
     """The facts of the server behind ``client`` (of every primary of a cluster)."""
     if isinstance(client, RedisCluster):
         found = []
-        for node in client.get_primaries():
+        primaries = client.get_primaries()
+        if not primaries:  # an asyncio cluster client learns its nodes on its first command
+            client.ping()
+            primaries = client.get_primaries()
+        for node in primaries:
             replies: list[Any] = []
             for method, arg in _COMMANDS:
                 call: Any = getattr(client, method)

@@ -48,20 +48,29 @@ from typing import Any, Final, Literal
 
 from langgraph.cache.base import BaseCache, FullKey, ValueT
 from langgraph.checkpoint.serde.base import SerializerProtocol
+from redis.exceptions import ResponseError
 
-from aredis_ckpt._config import DEFAULT_COMPRESS_THRESHOLD, DEFAULT_KEY_PREFIX
+from aredis_ckpt._config import (
+    DEFAULT_COMPRESS_THRESHOLD,
+    DEFAULT_KEY_PREFIX,
+    DEFAULT_MAX_PAYLOAD_BYTES,
+)
+from aredis_ckpt._guards import is_out_of_memory
 from aredis_ckpt._keys import encode, escape, validate_prefix
+from aredis_ckpt._limits import check_limit_option, check_request, size_of
 from aredis_ckpt._scripts import CACHE_SCRIPTS, LuaScript
 from aredis_ckpt._serde import compress, decompress
-from aredis_ckpt.errors import CorruptedDataError
+from aredis_ckpt.errors import CorruptedDataError, ServerOutOfMemoryError
 
 __all__ = [
     "BUCKETS",
+    "IN_PLACE",
     "BaseRedisCache",
     "CacheCall",
     "CacheKeys",
     "ErrorMode",
     "bucket_of",
+    "is_out_of_memory",
     "ns_path",
 ]
 
@@ -74,6 +83,8 @@ MAX_TTL_MS: Final = 2**50
 
 ErrorMode = Literal["raise", "miss"]
 Arg = bytes | str | int | float
+# The reset script's mode that unlinks namespaces in place (what a full server still allows).
+IN_PLACE: Final = b"!"
 
 
 class CacheKeys:
@@ -235,6 +246,7 @@ class BaseRedisCache(BaseCache[ValueT]):
         cluster: bool,
         compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
         errors: ErrorMode = "raise",
+        max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
     ) -> None:
         super().__init__(serde=serde)
         if compress_threshold is not None and (
@@ -250,6 +262,7 @@ class BaseRedisCache(BaseCache[ValueT]):
         self.key_prefix = DEFAULT_KEY_PREFIX if key_prefix is None else key_prefix
         self.errors: ErrorMode = errors
         self._compress = compress_threshold
+        self._max_payload = check_limit_option(max_payload_bytes)
         self._ck = CacheKeys(validate_prefix(self.key_prefix))
         # On a cluster each bucket is its own script call (its own slot); on one server one
         # call covers every bucket a batch touches.
@@ -276,6 +289,18 @@ class BaseRedisCache(BaseCache[ValueT]):
             type(exc).__name__,
             exc,
         )
+
+    def _named(self, exc: Exception, op: str) -> Exception:
+        """``exc``, or the ``ServerOutOfMemoryError`` it stands for."""
+        if not isinstance(exc, ResponseError) or not is_out_of_memory(exc):
+            return exc
+        named = ServerOutOfMemoryError(
+            f"a cache {op} under prefix {self.key_prefix!r} was refused: Redis is out of memory "
+            "(used memory over maxmemory, nothing it may evict); nothing of it was written. "
+            f"Server said: {exc}"
+        )
+        named.__cause__ = exc
+        return named
 
     # ------------------------------------------------------------------ script calls
 
@@ -355,7 +380,28 @@ class BaseRedisCache(BaseCache[ValueT]):
             self.WRITE_REGISTRY_SWEEP,
             self.WRITE_COLLECT,
         )
-        return self._calls(CACHE_SCRIPTS.set, head, groups)[0]
+        calls, orders = self._calls(CACHE_SCRIPTS.set, head, groups)
+
+        def records(order: Sequence[FullKey]) -> list[tuple[str, int]]:
+            # the sizes of a call's values, only to word an error
+            sizes = {
+                full: size_of(entry[2])
+                for spaces in groups.values()
+                for entries in spaces.values()
+                for full, entry in entries
+            }
+            return [(repr(full), int(sizes[full])) for full in order]
+
+        for call, order in zip(calls, orders, strict=True):
+            check_request(
+                self._max_payload,
+                None,
+                "set",
+                f"cache prefix {self.key_prefix!r} ({len(order)} entries)",
+                call.args,
+                lambda order=order: records(order),  # type: ignore[misc]
+            )
+        return calls
 
     def _clear_rounds(self, namespaces: object) -> list[list[CacheCall]]:
         """Calls unlinking exactly these namespaces, in rounds of at most one call per bucket
@@ -383,9 +429,10 @@ class BaseRedisCache(BaseCache[ValueT]):
                 )
         return rounds
 
-    def _reset_calls(self, buckets: Sequence[int], token: bytes) -> list[CacheCall]:
-        """Calls switching ``buckets`` to generation ``token`` (``b""``: only collecting)."""
-        args = (token, self.COLLECT_BUDGET)
+    def _reset_calls(self, buckets: Sequence[int], mode: bytes) -> list[CacheCall]:
+        """Calls switching ``buckets`` to generation ``mode`` (``b""``: only collecting;
+        ``IN_PLACE``: unlinking the current generation's namespaces in place)."""
+        args = (mode, self.COLLECT_BUDGET)
         if self._cluster:
             return [
                 CacheCall(CACHE_SCRIPTS.reset, (self._ck.generation[b],), args, (b,))

@@ -8,19 +8,28 @@ wait for real expiry with sub-second TTLs.  ``InMemoryCache`` is the reference f
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from langgraph.cache.memory import InMemoryCache
 from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
+from redis import Redis
 from redis.exceptions import ConnectionError
 
-from aredis_ckpt import AsyncRedisCache, CorruptedDataError
+from aredis_ckpt import (
+    AsyncRedisCache,
+    CorruptedDataError,
+    PayloadTooLargeError,
+    ServerOutOfMemoryError,
+)
 from aredis_ckpt._cache_base import BUCKETS, bucket_of, ns_path
 from aredis_ckpt._compat import asleep
 from aredis_ckpt._keys import encode
+from aredis_ckpt._server import RedisServer
 
 NAMESPACES: list[tuple[str, ...]] = [
     (),
@@ -401,3 +410,76 @@ async def test_a_client_you_pass_is_left_open(redis_url: str, make_cache: Any) -
         await cache.aset({(("o",), "k"): (1, None)})
         await cache.aclose()
         assert await owner.aget([(("o",), "k")]) == {(("o",), "k"): 1}
+
+
+async def test_batches_over_max_payload_bytes_are_refused(
+    make_cache: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    big = "x" * 5000
+    async with make_cache(max_payload_bytes=4000, compress_threshold=None) as cache:
+        await cache.aset({(("p",), "small"): ("ok", None)})
+        with pytest.raises(
+            PayloadTooLargeError, match=r"^set on cache prefix .* \(\('p',\), 'big'\)"
+        ):
+            await cache.aset({(("p",), "big"): (big, None), (("p",), "small"): ("new", None)})
+        assert await cache.aget([(("p",), "big"), (("p",), "small")]) == {(("p",), "small"): "ok"}
+    async with make_cache(max_payload_bytes=4000, compress_threshold=None, errors="miss") as miss:
+        with caplog.at_level(logging.WARNING, logger="aredis_ckpt"):
+            await miss.aset({(("p",), "big"): (big, None)})
+        assert "PayloadTooLargeError" in caplog.text
+        assert await miss.aget([(("p",), "big")]) == {}
+
+
+@pytest.fixture(scope="module")
+def full_server() -> Iterator[RedisServer]:
+    """A private server that refuses writes once its memory is over maxmemory."""
+    server = RedisServer(
+        os.environ.get("AREDIS_REDIS_SERVER") or None,
+        extra_args=("--maxmemory-policy", "noeviction"),
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.standalone
+async def test_a_full_server_refuses_sets_but_reads_and_clears_go_on(
+    full_server: RedisServer, key_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    admin = Redis.from_url(full_server.url)
+    spaces = [(f"n{i}",) for i in range(30)]
+    entries = {(ns, f"k{j}"): (j, 3600 if j % 2 else None) for ns in spaces for j in range(4)}
+    try:
+        async with AsyncRedisCache.from_conn_string(
+            full_server.url, key_prefix=key_prefix
+        ) as cache:
+            await cache.aset(entries)
+            before = sorted(admin.scan_iter(match=key_prefix + ":*"))
+            admin.config_set("maxmemory", 1)  # anything in use is now over the limit
+            with pytest.raises(
+                ServerOutOfMemoryError, match=r"^a cache set under prefix"
+            ) as caught:
+                await cache.aset({(("n1",), "new"): (1, None), (("n2",), "k1"): (9, 60)})
+            assert "nothing of it was written" in str(caught.value)
+            assert sorted(admin.scan_iter(match=key_prefix + ":*")) == before
+            assert await cache.aget(list(entries)) == {k: v for k, (v, _) in entries.items()}
+            await cache.aclear([("n0",)])  # unlinking needs no memory
+            assert await cache.aget([(("n0",), "k0"), (("n1",), "k0")]) == {(("n1",), "k0"): 0}
+            cache.COLLECT_BUDGET = 7  # in place, several calls
+            with caplog.at_level(logging.DEBUG, logger="aredis_ckpt"):
+                await cache.aclear()
+            assert "out of memory, unlinking in place" in caplog.text
+            assert all(k.endswith(b"}:g") for k in admin.scan_iter(match=key_prefix + ":*"))
+            assert await cache.aget(list(entries)) == {}
+        async with AsyncRedisCache.from_conn_string(
+            full_server.url, key_prefix=key_prefix, errors="miss"
+        ) as miss:
+            with caplog.at_level(logging.WARNING, logger="aredis_ckpt"):
+                await miss.aset({(("n1",), "new"): (1, None)})
+            assert "ServerOutOfMemoryError" in caplog.text
+            admin.config_set("maxmemory", 0)
+            await miss.aset({(("n1",), "new"): (1, None)})
+            assert await miss.aget([(("n1",), "new")]) == {(("n1",), "new"): 1}
+    finally:
+        admin.config_set("maxmemory", 0)
+        admin.close()

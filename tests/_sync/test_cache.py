@@ -10,19 +10,28 @@ wait for real expiry with sub-second TTLs.  ``InMemoryCache`` is the reference f
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from langgraph.cache.memory import InMemoryCache
 from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
+from redis import Redis
 from redis.exceptions import ConnectionError
 
-from aredis_ckpt import CorruptedDataError, RedisCache
+from aredis_ckpt import (
+    CorruptedDataError,
+    PayloadTooLargeError,
+    RedisCache,
+    ServerOutOfMemoryError,
+)
 from aredis_ckpt._cache_base import BUCKETS, bucket_of, ns_path
 from aredis_ckpt._compat import sleep
 from aredis_ckpt._keys import encode
+from aredis_ckpt._server import RedisServer
 
 NAMESPACES: list[tuple[str, ...]] = [
     (),
@@ -391,3 +400,74 @@ def test_a_client_you_pass_is_left_open(redis_url: str, make_cache: Any) -> None
         cache.set({(("o",), "k"): (1, None)})
         cache.close()
         assert owner.get([(("o",), "k")]) == {(("o",), "k"): 1}
+
+
+def test_batches_over_max_payload_bytes_are_refused(
+    make_cache: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    big = "x" * 5000
+    with make_cache(max_payload_bytes=4000, compress_threshold=None) as cache:
+        cache.set({(("p",), "small"): ("ok", None)})
+        with pytest.raises(
+            PayloadTooLargeError, match=r"^set on cache prefix .* \(\('p',\), 'big'\)"
+        ):
+            cache.set({(("p",), "big"): (big, None), (("p",), "small"): ("new", None)})
+        assert cache.get([(("p",), "big"), (("p",), "small")]) == {(("p",), "small"): "ok"}
+    with make_cache(max_payload_bytes=4000, compress_threshold=None, errors="miss") as miss:
+        with caplog.at_level(logging.WARNING, logger="aredis_ckpt"):
+            miss.set({(("p",), "big"): (big, None)})
+        assert "PayloadTooLargeError" in caplog.text
+        assert miss.get([(("p",), "big")]) == {}
+
+
+@pytest.fixture(scope="module")
+def full_server() -> Iterator[RedisServer]:
+    """A private server that refuses writes once its memory is over maxmemory."""
+    server = RedisServer(
+        os.environ.get("AREDIS_REDIS_SERVER") or None,
+        extra_args=("--maxmemory-policy", "noeviction"),
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.standalone
+def test_a_full_server_refuses_sets_but_reads_and_clears_go_on(
+    full_server: RedisServer, key_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    admin = Redis.from_url(full_server.url)
+    spaces = [(f"n{i}",) for i in range(30)]
+    entries = {(ns, f"k{j}"): (j, 3600 if j % 2 else None) for ns in spaces for j in range(4)}
+    try:
+        with RedisCache.from_conn_string(full_server.url, key_prefix=key_prefix) as cache:
+            cache.set(entries)
+            before = sorted(admin.scan_iter(match=key_prefix + ":*"))
+            admin.config_set("maxmemory", 1)  # anything in use is now over the limit
+            with pytest.raises(
+                ServerOutOfMemoryError, match=r"^a cache set under prefix"
+            ) as caught:
+                cache.set({(("n1",), "new"): (1, None), (("n2",), "k1"): (9, 60)})
+            assert "nothing of it was written" in str(caught.value)
+            assert sorted(admin.scan_iter(match=key_prefix + ":*")) == before
+            assert cache.get(list(entries)) == {k: v for k, (v, _) in entries.items()}
+            cache.clear([("n0",)])  # unlinking needs no memory
+            assert cache.get([(("n0",), "k0"), (("n1",), "k0")]) == {(("n1",), "k0"): 0}
+            cache.COLLECT_BUDGET = 7  # in place, several calls
+            with caplog.at_level(logging.DEBUG, logger="aredis_ckpt"):
+                cache.clear()
+            assert "out of memory, unlinking in place" in caplog.text
+            assert all(k.endswith(b"}:g") for k in admin.scan_iter(match=key_prefix + ":*"))
+            assert cache.get(list(entries)) == {}
+        with RedisCache.from_conn_string(
+            full_server.url, key_prefix=key_prefix, errors="miss"
+        ) as miss:
+            with caplog.at_level(logging.WARNING, logger="aredis_ckpt"):
+                miss.set({(("n1",), "new"): (1, None)})
+            assert "ServerOutOfMemoryError" in caplog.text
+            admin.config_set("maxmemory", 0)
+            miss.set({(("n1",), "new"): (1, None)})
+            assert miss.get([(("n1",), "new")]) == {(("n1",), "new"): 1}
+    finally:
+        admin.config_set("maxmemory", 0)
+        admin.close()

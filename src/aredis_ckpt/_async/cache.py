@@ -14,9 +14,18 @@ from typing import Any
 
 from langgraph.cache.base import FullKey, Namespace, ValueT
 from langgraph.checkpoint.serde.base import SerializerProtocol
+from redis.exceptions import ResponseError
 
 from aredis_ckpt._async.connect import AsyncScriptRunner, open_client
-from aredis_ckpt._cache_base import BUCKETS, CacheCall, ErrorMode, logger, new_generation
+from aredis_ckpt._cache_base import (
+    BUCKETS,
+    IN_PLACE,
+    CacheCall,
+    ErrorMode,
+    is_out_of_memory,
+    logger,
+    new_generation,
+)
 from aredis_ckpt._cache_bridge import AsyncCacheMixin
 from aredis_ckpt._compat import (
     AsyncConnectionPool,
@@ -29,6 +38,7 @@ from aredis_ckpt._compat import (
 from aredis_ckpt._config import (
     DEFAULT_COMPRESS_THRESHOLD,
     DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_PAYLOAD_BYTES,
     DEFAULT_POOL_TIMEOUT,
 )
 
@@ -49,9 +59,9 @@ class AsyncRedisCache(AsyncCacheMixin[ValueT]):
     or use ``from_conn_string``), or a client or connection pool you own, which is never
     closed.
     ``errors="miss"`` turns failures of ``get`` and ``set`` (an unreachable server, an entry
-    that cannot be decoded) into cache misses, logged at WARNING once per kind of failure and
-    then at DEBUG; ``clear`` always raises, since a failed clear would keep entries the caller
-    wanted gone.
+    that cannot be decoded, a full server, a batch over ``max_payload_bytes``) into misses,
+    logged at WARNING once per kind of failure and then at DEBUG; ``clear`` always raises,
+    since a failed clear would keep entries the caller wanted gone.
     """
 
     def __init__(
@@ -68,6 +78,7 @@ class AsyncRedisCache(AsyncCacheMixin[ValueT]):
         cluster: bool = False,
         compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
         errors: ErrorMode = "raise",
+        max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
     ) -> None:
         super().__init__(
             key_prefix=key_prefix,
@@ -75,6 +86,7 @@ class AsyncRedisCache(AsyncCacheMixin[ValueT]):
             cluster=cluster,
             compress_threshold=compress_threshold,
             errors=errors,
+            max_payload_bytes=max_payload_bytes,
         )
         self._owned: list[Any] = []
         client = open_client(
@@ -124,6 +136,7 @@ class AsyncRedisCache(AsyncCacheMixin[ValueT]):
         cluster: bool = False,
         compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
         errors: ErrorMode = "raise",
+        max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
     ) -> AsyncIterator[AsyncRedisCache[Any]]:
         """A cache on its own client, closed when the context exits.
 
@@ -141,6 +154,7 @@ class AsyncRedisCache(AsyncCacheMixin[ValueT]):
             cluster=cluster,
             compress_threshold=compress_threshold,
             errors=errors,
+            max_payload_bytes=max_payload_bytes,
         )
         try:
             yield cache
@@ -198,7 +212,7 @@ class AsyncRedisCache(AsyncCacheMixin[ValueT]):
         try:
             await self._run(self._set_calls(checked))
         except Exception as exc:
-            self._failed("set", exc)
+            self._failed("set", self._named(exc, "set"))
 
     async def aclear(self, namespaces: Sequence[Namespace] | None = None) -> None:
         """Remove every entry (``None``), or every entry of exactly these namespaces.
@@ -210,9 +224,18 @@ class AsyncRedisCache(AsyncCacheMixin[ValueT]):
                 await self._run(calls)
             return
         pending: list[int] = list(range(BUCKETS))
-        token = new_generation()
+        mode = new_generation()
         while pending:
-            calls = self._reset_calls(pending, token)
-            pending = self._still_collecting(calls, await self._run(calls))
-            token = b""
+            calls = self._reset_calls(pending, mode)
+            try:
+                replies = await self._run(calls)
+            except ResponseError as exc:
+                if mode == IN_PLACE or not is_out_of_memory(exc):
+                    raise
+                # a full server refuses the new generation: unlink in place, slice by slice
+                logger.debug("cache clear: Redis is out of memory, unlinking in place")
+                mode, pending = IN_PLACE, list(range(BUCKETS))
+                continue
+            pending = self._still_collecting(calls, replies)
+            mode = IN_PLACE if mode == IN_PLACE else b""
         logger.debug("cache cleared under prefix %r", self.key_prefix)

@@ -16,8 +16,17 @@ from typing import Any
 
 from langgraph.cache.base import FullKey, Namespace, ValueT
 from langgraph.checkpoint.serde.base import SerializerProtocol
+from redis.exceptions import ResponseError
 
-from aredis_ckpt._cache_base import BUCKETS, CacheCall, ErrorMode, logger, new_generation
+from aredis_ckpt._cache_base import (
+    BUCKETS,
+    IN_PLACE,
+    CacheCall,
+    ErrorMode,
+    is_out_of_memory,
+    logger,
+    new_generation,
+)
 from aredis_ckpt._cache_bridge import CacheMixin
 from aredis_ckpt._compat import (
     ConnectionPool,
@@ -30,6 +39,7 @@ from aredis_ckpt._compat import (
 from aredis_ckpt._config import (
     DEFAULT_COMPRESS_THRESHOLD,
     DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_PAYLOAD_BYTES,
     DEFAULT_POOL_TIMEOUT,
 )
 from aredis_ckpt._sync.connect import ScriptRunner, open_client
@@ -51,9 +61,9 @@ class RedisCache(CacheMixin[ValueT]):
     or use ``from_conn_string``), or a client or connection pool you own, which is never
     closed.
     ``errors="miss"`` turns failures of ``get`` and ``set`` (an unreachable server, an entry
-    that cannot be decoded) into cache misses, logged at WARNING once per kind of failure and
-    then at DEBUG; ``clear`` always raises, since a failed clear would keep entries the caller
-    wanted gone.
+    that cannot be decoded, a full server, a batch over ``max_payload_bytes``) into misses,
+    logged at WARNING once per kind of failure and then at DEBUG; ``clear`` always raises,
+    since a failed clear would keep entries the caller wanted gone.
     """
 
     def __init__(
@@ -70,6 +80,7 @@ class RedisCache(CacheMixin[ValueT]):
         cluster: bool = False,
         compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
         errors: ErrorMode = "raise",
+        max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
     ) -> None:
         super().__init__(
             key_prefix=key_prefix,
@@ -77,6 +88,7 @@ class RedisCache(CacheMixin[ValueT]):
             cluster=cluster,
             compress_threshold=compress_threshold,
             errors=errors,
+            max_payload_bytes=max_payload_bytes,
         )
         self._owned: list[Any] = []
         client = open_client(
@@ -124,6 +136,7 @@ class RedisCache(CacheMixin[ValueT]):
         cluster: bool = False,
         compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
         errors: ErrorMode = "raise",
+        max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
     ) -> Iterator[RedisCache[Any]]:
         """A cache on its own client, closed when the context exits.
 
@@ -141,6 +154,7 @@ class RedisCache(CacheMixin[ValueT]):
             cluster=cluster,
             compress_threshold=compress_threshold,
             errors=errors,
+            max_payload_bytes=max_payload_bytes,
         )
         try:
             yield cache
@@ -196,7 +210,7 @@ class RedisCache(CacheMixin[ValueT]):
         try:
             self._run(self._set_calls(checked))
         except Exception as exc:
-            self._failed("set", exc)
+            self._failed("set", self._named(exc, "set"))
 
     def clear(self, namespaces: Sequence[Namespace] | None = None) -> None:
         """Remove every entry (``None``), or every entry of exactly these namespaces.
@@ -208,9 +222,18 @@ class RedisCache(CacheMixin[ValueT]):
                 self._run(calls)
             return
         pending: list[int] = list(range(BUCKETS))
-        token = new_generation()
+        mode = new_generation()
         while pending:
-            calls = self._reset_calls(pending, token)
-            pending = self._still_collecting(calls, self._run(calls))
-            token = b""
+            calls = self._reset_calls(pending, mode)
+            try:
+                replies = self._run(calls)
+            except ResponseError as exc:
+                if mode == IN_PLACE or not is_out_of_memory(exc):
+                    raise
+                # a full server refuses the new generation: unlink in place, slice by slice
+                logger.debug("cache clear: Redis is out of memory, unlinking in place")
+                mode, pending = IN_PLACE, list(range(BUCKETS))
+                continue
+            pending = self._still_collecting(calls, replies)
+            mode = IN_PLACE if mode == IN_PLACE else b""
         logger.debug("cache cleared under prefix %r", self.key_prefix)

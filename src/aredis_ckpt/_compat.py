@@ -7,7 +7,6 @@ renaming (AsyncRedis -> Redis, AsyncBlockingConnectionPool -> BlockingConnection
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import Sequence
@@ -16,7 +15,6 @@ from typing import Any
 import anyio
 from langchain_core.embeddings import Embeddings
 from redis import BlockingConnectionPool, ConnectionPool, Redis
-from redis._parsers.hiredis import NOT_ENOUGH_DATA, _AsyncHiredisParser, _HiredisParser
 from redis.asyncio import BlockingConnectionPool as AsyncBlockingConnectionPool
 from redis.asyncio import ConnectionPool as AsyncConnectionPool
 from redis.asyncio import Redis as AsyncRedis
@@ -59,7 +57,6 @@ __all__ = [
     "adrop_if_closed",
     "aembed_queries",
     "aembed_texts",
-    "aexchange",
     "arelease_surely",
     "asleep",
     "async_default_retry",
@@ -67,7 +64,6 @@ __all__ = [
     "drop_if_closed",
     "embed_queries",
     "embed_texts",
-    "exchange",
     "release_surely",
     "sleep",
 ]
@@ -179,97 +175,6 @@ def release_surely(pool: Any, conn: Any) -> None:
 def drop_if_closed(conn: Any) -> None:
     """Blocking sockets report a closed peer as an ``OSError`` already: nothing to do (the
     async twin is ``adrop_if_closed``)."""
-
-
-# asyncio.timeout (Python 3.11+): one timer per read, where redis-py's read_response sets up
-# its own timeout machinery, host strings and notification hooks on every call
-_read_timeout = getattr(asyncio, "timeout", None)
-
-
-async def aexchange(conn: Any, packed: bytes) -> Any:
-    """Send one packed command on a redis-py asyncio connection and read its reply.
-
-    The short path for the script runner's kept connections: the bytes go straight to the
-    connection's stream writer and the reply comes out of its hiredis reader, under the
-    connection's socket timeout.  Anything the short path does not cover (not connected,
-    health checks, RESP3, no hiredis parser, no ``asyncio.timeout`` before Python 3.11) goes
-    through redis-py's ``send_packed_command`` / ``read_response``.  Like redis-py, a failed
-    or interrupted exchange disconnects the connection (its reply would be read by the next
-    caller otherwise) and raises ``ConnectionError`` / ``TimeoutError``, which the caller's
-    retry policy handles; an error reply is raised as redis-py's exception for it.
-    """
-    parser = conn._parser
-    writer = conn._writer
-    timeout = conn.socket_timeout
-    if (
-        writer is None
-        or type(parser) is not _AsyncHiredisParser
-        or conn.health_check_interval
-        or conn.protocol not in (None, 2, "2")
-        or (timeout and _read_timeout is None)
-    ):
-        await conn.send_packed_command([packed])
-        return await conn.read_response()
-    hp: Any = parser  # redis-py leaves the parsers untyped
-    reader = hp._reader
-    try:
-        writer.write(packed)
-        await writer.drain()
-        reply = reader.gets()
-        if reply is NOT_ENOUGH_DATA:
-            if timeout:
-                async with _read_timeout(timeout):  # type: ignore[misc]
-                    while reply is NOT_ENOUGH_DATA:
-                        await hp.read_from_socket()
-                        reply = reader.gets()
-            else:
-                while reply is NOT_ENOUGH_DATA:
-                    await hp.read_from_socket()
-                    reply = reader.gets()
-    except BaseException as exc:
-        await conn.disconnect(nowait=True)
-        if isinstance(exc, asyncio.TimeoutError):
-            raise TimeoutError(f"Timeout reading from {conn._host_error()}") from None
-        if isinstance(exc, OSError):
-            raise ConnectionError(f"Error while talking to {conn._host_error()}: {exc}") from exc
-        raise
-    if isinstance(reply, (ResponseError, ConnectionError)):
-        raise reply
-    return reply
-
-
-def exchange(conn: Any, packed: bytes) -> Any:
-    """Send one packed command on a redis-py connection and read its reply (the short path
-    of the script runner's kept connections; the async twin is ``aexchange``).  The socket
-    carries the connection's timeout itself."""
-    parser = conn._parser
-    sock = conn._sock
-    if (
-        sock is None
-        or type(parser) is not _HiredisParser
-        or conn.health_check_interval
-        or conn.protocol not in (None, 2, "2")
-    ):
-        conn.send_packed_command([packed])
-        return conn.read_response()
-    hp: Any = parser  # redis-py leaves the parsers untyped
-    reader = hp._reader
-    try:
-        sock.sendall(packed)
-        reply = reader.gets()
-        while reply is NOT_ENOUGH_DATA:
-            hp.read_from_socket()
-            reply = reader.gets()
-    except BaseException as exc:
-        conn.disconnect()
-        if isinstance(exc, socket.timeout):
-            raise TimeoutError(f"Timeout talking to {conn._host_error()}") from None
-        if isinstance(exc, OSError):
-            raise ConnectionError(f"Error while talking to {conn._host_error()}: {exc}") from exc
-        raise
-    if isinstance(reply, (ResponseError, ConnectionError)):
-        raise reply
-    return reply
 
 
 def async_default_retry() -> dict[str, object]:

@@ -14,8 +14,6 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-import hiredis
-
 from aredis_ckpt._base import logger, pick_connection_source
 from aredis_ckpt._compat import (
     AsyncBlockingConnectionPool,
@@ -25,7 +23,6 @@ from aredis_ckpt._compat import (
     AsyncSentinel,
     NoScriptError,
     adrop_if_closed,
-    aexchange,
     arelease_surely,
     async_default_retry,
 )
@@ -93,9 +90,7 @@ class AsyncScriptRunner:
         except IndexError:
             conn = await pool.get_connection()  # type: ignore[no-untyped-call,unused-ignore]
         try:
-            # hiredis packs the whole command into one buffer (redis-py's packer builds a list
-            # of chunks in Python and the join copies the 9 KB value once more)
-            packed = hiredis.pack_command(("EVALSHA", sha, len(keys), *keys, *args))
+            packed = [b"".join(conn.pack_command("EVALSHA", sha, len(keys), *keys, *args))]
             # A dropped connection (idle timeout, restart, failover) is reconnected and the
             # call retried: every script call is idempotent.  Any other error leaves the
             # connection clean (an error reply was read whole) or disconnected by redis-py.
@@ -112,9 +107,10 @@ class AsyncScriptRunner:
         return reply
 
     @staticmethod
-    async def _roundtrip(conn: Any, packed: bytes) -> Any:
+    async def _roundtrip(conn: Any, packed: list[bytes]) -> Any:
         await adrop_if_closed(conn)
-        return await aexchange(conn, packed)
+        await conn.send_packed_command(packed)
+        return await conn.read_response()
 
     async def aclose(self) -> None:
         """Hand the kept connections back to the pool (before the client is closed)."""

@@ -16,8 +16,6 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-import hiredis
-
 from aredis_ckpt._base import logger, pick_connection_source
 from aredis_ckpt._compat import (
     BlockingConnectionPool,
@@ -28,7 +26,6 @@ from aredis_ckpt._compat import (
     Sentinel,
     default_retry,
     drop_if_closed,
-    exchange,
     release_surely,
 )
 from aredis_ckpt._scripts import LuaScript
@@ -95,9 +92,7 @@ class ScriptRunner:
         except IndexError:
             conn = pool.get_connection()  # type: ignore[no-untyped-call,unused-ignore]
         try:
-            # hiredis packs the whole command into one buffer (redis-py's packer builds a list
-            # of chunks in Python and the join copies the 9 KB value once more)
-            packed = hiredis.pack_command(("EVALSHA", sha, len(keys), *keys, *args))
+            packed = [b"".join(conn.pack_command("EVALSHA", sha, len(keys), *keys, *args))]
             # A dropped connection (idle timeout, restart, failover) is reconnected and the
             # call retried: every script call is idempotent.  Any other error leaves the
             # connection clean (an error reply was read whole) or disconnected by redis-py.
@@ -114,9 +109,10 @@ class ScriptRunner:
         return reply
 
     @staticmethod
-    def _roundtrip(conn: Any, packed: bytes) -> Any:
+    def _roundtrip(conn: Any, packed: list[bytes]) -> Any:
         drop_if_closed(conn)
-        return exchange(conn, packed)
+        conn.send_packed_command(packed)
+        return conn.read_response()
 
     def close(self) -> None:
         """Hand the kept connections back to the pool (before the client is closed)."""

@@ -51,7 +51,7 @@ COMMON = {
     "AsyncLimiter": "Limiter",
     "AsyncScriptRunner": "ScriptRunner",
     "async_default_retry": "default_retry",
-    "adrop_if_closed": "drop_if_closed",
+    "AsyncWire": "Wire",
     "arelease_surely": "release_surely",
     "AsyncConnectionPool": "ConnectionPool",
     "AsyncBlockingConnectionPool": "BlockingConnectionPool",
@@ -107,7 +107,7 @@ LEFTOVER = re.compile(
     r"delete_thread|copy_thread|delete_for_runs|prune|setup|get_delta_channel_history|"
     r"invoke|stream|get_state|get_state_history|update_state|"
     r"batch|get|search|delete|list_namespaces|sweep_ttl|embed_documents|embed_query|"
-    r"drop_if_closed|release_surely|set|clear|clear_cache|cluster_evalsha))\b"
+    r"release_surely|set|clear|clear_cache|cluster_evalsha))\b"
 )
 
 

@@ -86,7 +86,7 @@ from redis.exceptions import ConnectionError, TimeoutError
 from redis.retry import Retry
 
 from aredis_ckpt import AsyncRedisSaver, RedisSaver
-from aredis_ckpt._async.connect import AsyncScriptRunner
+from aredis_ckpt._wire import AsyncWire, direct_path
 
 pytestmark = pytest.mark.standalone
 
@@ -845,27 +845,28 @@ async def test_cancelled_calls_never_leave_a_wrong_answer_behind(
         await saver.asetup()
         # the saver owns its client, so its scripts go out on the runner's kept connections
         assert saver._runner._pool is not None
-        inner = AsyncScriptRunner._roundtrip
+        inner = AsyncWire.exchange
         mid_command = 0
         # A third of the round trips get a timeout of their own, so that cancellations land
         # inside the request/reply exchange however fast or loaded the machine is; the outer
         # timeouts of the rounds cancel calls anywhere else (limiter, pool, serialization).
         inner_limit = {"s": 0.0}
 
-        async def counting(conn: Any, packed: Any) -> Any:
+        async def counting(wire: AsyncWire, conn: Any, packed: Any) -> Any:
             nonlocal mid_command
+            assert direct_path(conn), "the saver's own connections take the short path"
             try:
                 if inner_limit["s"] and rng.random() < 0.3:
                     # a cancel scope in the caller's own task (asyncio.wait_for would run the
                     # round trip in a task of its own before Python 3.12)
                     with anyio.fail_after(rng.uniform(0, inner_limit["s"])):
-                        return await inner(conn, packed)
-                return await inner(conn, packed)
+                        return await inner(wire, conn, packed)
+                return await inner(wire, conn, packed)
             except (asyncio.CancelledError, asyncio.TimeoutError, builtins.TimeoutError):
                 mid_command += 1
                 raise
 
-        monkeypatch.setattr(AsyncScriptRunner, "_roundtrip", staticmethod(counting))
+        monkeypatch.setattr(AsyncWire, "exchange", counting)
         heads = {}
         for tid in threads:
             cp = checkpoint({"who": tid, "pad": blob(rng)}, {"who": "1.0", "pad": "1.0"})

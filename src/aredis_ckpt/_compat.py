@@ -54,14 +54,12 @@ __all__ = [
     "Retry",
     "Sentinel",
     "acluster_evalsha",
-    "adrop_if_closed",
     "aembed_queries",
     "aembed_texts",
     "arelease_surely",
     "asleep",
     "async_default_retry",
     "cluster_evalsha",
-    "drop_if_closed",
     "embed_queries",
     "embed_texts",
     "release_surely",
@@ -144,20 +142,6 @@ def embed_queries(embeddings: Embeddings, queries: list[str]) -> list[list[float
     return [embeddings.embed_query(q) for q in queries]
 
 
-async def adrop_if_closed(conn: Any) -> None:
-    """Disconnect an asyncio connection whose peer is already gone, so sending reconnects.
-
-    On Python 3.12+ asyncio's ``writelines`` on a transport that already lost its connection
-    raises ``AttributeError`` or ``TypeError`` (CPython gh-136234) instead of the ``OSError``
-    redis-py turns into a retryable ``ConnectionError``: an idle connection the server closed
-    would fail the call instead of being replaced.  Checking the transport right before the
-    send closes that window (nothing is awaited between this check and ``writelines``).
-    """
-    writer = getattr(conn, "_writer", None)
-    if writer is not None and writer.transport.is_closing():
-        await conn.disconnect(nowait=True)
-
-
 async def arelease_surely(pool: Any, conn: Any) -> None:
     """Give a connection back to its pool even if the caller is cancelled meanwhile.
 
@@ -170,11 +154,6 @@ async def arelease_surely(pool: Any, conn: Any) -> None:
 def release_surely(pool: Any, conn: Any) -> None:
     """Give a connection back to its pool (the async twin is ``arelease_surely``)."""
     pool.release(conn)
-
-
-def drop_if_closed(conn: Any) -> None:
-    """Blocking sockets report a closed peer as an ``OSError`` already: nothing to do (the
-    async twin is ``adrop_if_closed``)."""
 
 
 def async_default_retry() -> dict[str, object]:

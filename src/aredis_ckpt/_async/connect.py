@@ -22,12 +22,12 @@ from aredis_ckpt._compat import (
     AsyncRedisCluster,
     AsyncSentinel,
     NoScriptError,
-    adrop_if_closed,
     arelease_surely,
     async_default_retry,
 )
 from aredis_ckpt._scripts import LuaScript
 from aredis_ckpt._urls import parse_url
+from aredis_ckpt._wire import AsyncWire, pack_command, reusable
 
 __all__ = ["AsyncScriptRunner", "client_from_url", "open_client"]
 
@@ -40,6 +40,7 @@ def _forget_connections_after_fork() -> None:
     # a forked child must not talk on its parent's sockets; redis-py's pools reset themselves
     for runner in list(_RUNNERS):
         runner._idle.clear()
+        runner._wire.reset()
 
 
 if hasattr(os, "register_at_fork"):
@@ -51,22 +52,23 @@ class AsyncScriptRunner:
 
     With ``keep_connections`` (a client the saver or store created itself, on one server or a
     Sentinel-managed primary) the runner keeps up to ``IDLE_CONNECTIONS`` connections of the
-    client's pool between calls and talks on them directly: the whole command packed into one
-    buffer (one ``send`` even with a 9 KB value in it), the reply read straight off the
-    connection, under the connection's own retry policy.  Going through the pool and
-    ``execute_command`` on every call cost about 40-60 us of CPU more per call with redis-py 8
-    on this project's benchmark machine, a third of a call's client-side cost.  The kept
-    connections stay counted as in use by the pool, so only clients the caller cannot share
-    are eligible; cluster clients, clients passed in, and clients pinned to one connection go
-    through ``execute_command``.  ``aclose()`` hands the kept connections back.
+    client's pool between calls and talks on them directly (``aredis_ckpt._wire``): the whole
+    command packed into one buffer (one ``send`` even with a 9 KB value in it), the reply read
+    straight off the connection, under the connection's own retry policy.  Going through the
+    pool and ``execute_command`` on every call cost about 40-60 us of CPU more per call with
+    redis-py 8 on this project's benchmark machine, a third of a call's client-side cost.  The
+    kept connections stay counted as in use by the pool, so only clients the caller cannot
+    share are eligible; cluster clients, clients passed in, and clients pinned to one
+    connection go through ``execute_command``.  ``aclose()`` hands the kept connections back.
     """
 
-    __slots__ = ("__weakref__", "_client", "_idle", "_pool")
+    __slots__ = ("__weakref__", "_client", "_idle", "_pool", "_wire")
 
     def __init__(self, client: AsyncRedis | AsyncRedisCluster, keep_connections: bool) -> None:
         self._client = client
         self._pool: AsyncConnectionPool | None = None
         self._idle: deque[Any] = deque()
+        self._wire = AsyncWire()
         if keep_connections and isinstance(client, AsyncRedis) and client.connection is None:
             self._pool = client.connection_pool
             _RUNNERS.add(self)
@@ -90,27 +92,22 @@ class AsyncScriptRunner:
         except IndexError:
             conn = await pool.get_connection()  # type: ignore[no-untyped-call,unused-ignore]
         try:
-            packed = [b"".join(conn.pack_command("EVALSHA", sha, len(keys), *keys, *args))]
+            packed = pack_command(conn, ("EVALSHA", sha, len(keys), *keys, *args))
             # A dropped connection (idle timeout, restart, failover) is reconnected and the
             # call retried: every script call is idempotent.  Any other error leaves the
-            # connection clean (an error reply was read whole) or disconnected by redis-py.
+            # connection clean (an error reply was read whole) or disconnected.
+            wire = self._wire
             reply = await conn.retry.call_with_retry(
-                lambda: self._roundtrip(conn, packed), lambda _error: conn.disconnect()
+                lambda: wire.exchange(conn, packed), lambda _error: conn.disconnect()
             )
         except BaseException:
             await arelease_surely(pool, conn)
             raise
-        if len(self._idle) < IDLE_CONNECTIONS:
+        if len(self._idle) < IDLE_CONNECTIONS and reusable(conn):
             self._idle.append(conn)
         else:
             await arelease_surely(pool, conn)
         return reply
-
-    @staticmethod
-    async def _roundtrip(conn: Any, packed: list[bytes]) -> Any:
-        await adrop_if_closed(conn)
-        await conn.send_packed_command(packed)
-        return await conn.read_response()
 
     async def aclose(self) -> None:
         """Hand the kept connections back to the pool (before the client is closed)."""

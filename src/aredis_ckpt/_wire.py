@@ -1,0 +1,263 @@
+"""One packed command out, its reply in: the script runner's exchange on a kept connection.
+
+Paired names like ``_compat``'s: ``scripts/unasync.py`` swaps ``AsyncWire`` for ``Wire``.
+
+redis-py's ``send_packed_command`` / ``read_response`` do more per call than a script call on a
+connection the runner holds needs: host strings, notification hooks, and with redis-py 8's
+default ``socket_timeout`` a timer armed for the send (``asyncio.wait_for``) and another for
+the read; together about half of an async call's client CPU.  The short path writes the whole
+command to the connection's own socket or stream and reads the reply with the connection's
+own parser (``parser.read_response()``: RESP2 and RESP3, push messages handled by redis-py).
+It is taken only for redis-py's own connection classes (plain, TLS, Unix socket, and
+Sentinel-managed, whose "primary demoted" reply it turns into the same ``ConnectionError``);
+a connection class that changes how commands are sent or replies are read, or a redis-py whose
+connections lack the attributes used here, gets redis-py's own path.
+
+What the short path keeps of redis-py's behaviour:
+
+* A connection that is not connected is connected with ``connect()`` (TLS, AUTH, Sentinel's
+  primary lookup, the client's retry policy for connecting).
+* ``health_check_interval``: ``check_health()`` before the call, so a PING goes out at least
+  that often (redis-py's own reads push the next check further away; the short path leaves
+  that to the PINGs, so it checks at most once per interval even on a busy connection).
+* ``socket_timeout``: a reply (or a send) that takes longer raises ``TimeoutError``.  The
+  sync side has it from the socket itself; the async side keeps one watchdog timer per runner
+  instead of a timer per read (see ``AsyncWire``).
+* Any failure (error, timeout, cancellation) disconnects the connection, as redis-py does, so
+  no reply is left for a later call to read; an error reply leaves it clean.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from typing import Any
+
+import hiredis
+from redis import connection as _connection
+from redis.asyncio import connection as _async_connection
+from redis.asyncio.sentinel import SentinelManagedConnection as _AsyncSentinelConnection
+from redis.exceptions import ConnectionError, ReadOnlyError, ResponseError, TimeoutError
+from redis.sentinel import SentinelManagedConnection as _SentinelConnection
+
+__all__ = ["AsyncWire", "Wire", "direct_path", "pack_command", "reusable"]
+
+
+def pack_command(conn: Any, args: tuple[Any, ...]) -> bytes:
+    """The command in one buffer (hiredis packs it; redis-py's packer builds a list of chunks
+    in Python and a join copies a 9 KB value once more).  Argument types hiredis does not take
+    go through the connection's own packer, which packs them or raises redis-py's error."""
+    try:
+        return hiredis.pack_command(args)  # type: ignore[no-any-return]
+    except TypeError:
+        return b"".join(conn.pack_command(*args))
+
+
+# The base class of redis-py's connection classes (plain, TLS, Unix socket): its way to send
+# and read is what the short path replaces.
+_AsyncConnection: Any = getattr(
+    _async_connection, "AbstractConnection", _async_connection.Connection
+)
+_Connection: Any = getattr(_connection, "AbstractConnection", _connection.Connection)
+# Per connection class: whether the short path may serve it (computed on first sight).
+_DIRECT: dict[type, bool] = {}
+
+
+def _eligible(conn: Any, base: Any, sentinel: Any, stream: str) -> bool:
+    cls = type(conn)
+    return (
+        getattr(cls, "send_packed_command", None) is base.send_packed_command
+        and getattr(cls, "read_response", None) in (base.read_response, sentinel.read_response)
+        and hasattr(conn, stream)
+        and hasattr(conn, "_parser")
+        and hasattr(conn, "connect")
+        and hasattr(conn, "check_health")
+    )
+
+
+def direct_path(conn: Any) -> bool:
+    """Whether the short path serves ``conn`` (redis-py's own connection classes)."""
+    cls = type(conn)
+    known = _DIRECT.get(cls)
+    if known is None:
+        if isinstance(conn, _AsyncConnection):
+            known = _eligible(conn, _AsyncConnection, _AsyncSentinelConnection, "_writer")
+        else:
+            known = _eligible(conn, _Connection, _SentinelConnection, "_sock")
+        _DIRECT[cls] = known
+    return known
+
+
+def reusable(conn: Any) -> bool:
+    """Whether a connection may be kept for the next call: not when redis-py marked it to be
+    reconnected (redis-py 8's maintenance notifications; its pool disconnects it on release)."""
+    should_reconnect = getattr(conn, "should_reconnect", None)
+    return should_reconnect is None or not should_reconnect()
+
+
+def _where(conn: Any) -> str:
+    try:
+        return str(conn._host_error())
+    except Exception:  # an older or newer redis-py without it: the message only
+        return repr(conn)
+
+
+def _demoted(conn: Any, reply: Exception) -> bool:
+    """A Sentinel-managed primary that answers READONLY was demoted: like redis-py, drop the
+    connection so that reconnecting asks Sentinel for the new primary."""
+    return (
+        isinstance(reply, ReadOnlyError)
+        and isinstance(conn, (_AsyncSentinelConnection, _SentinelConnection))
+        and bool(getattr(conn.connection_pool, "is_master", False))
+    )
+
+
+class AsyncWire:
+    """The exchange on redis-py asyncio connections; one per script runner (the sync twin is
+    ``Wire``).
+
+    The socket timeout is kept by one watchdog: each exchange records its deadline (a dict
+    entry), and a single timer, armed for the earliest deadline, aborts the transport of an
+    exchange that outlived it.  The read then fails, and the exchange raises
+    ``TimeoutError`` as redis-py would.  The caller's task is never cancelled, so
+    cancellation, ``asyncio.timeout`` and task groups around the call see nothing of it.
+    Arming and disarming a timer on every read (what redis-py does) costs about 10 us of CPU
+    per call; the watchdog costs a dict entry.  A runner's exchanges run on one event loop at
+    a time (redis.asyncio's connections belong to the loop that opened them).
+    """
+
+    __slots__ = ("_deadlines", "_expired", "_loop", "_timer", "_timer_at")
+
+    def __init__(self) -> None:
+        self._deadlines: dict[Any, float] = {}  # stream writer -> monotonic deadline
+        self._expired: set[Any] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+
+    def reset(self) -> None:
+        """Forget every exchange in flight (a forked child has none of its parent's)."""
+        self._deadlines.clear()
+        self._expired.clear()
+        self._loop = self._timer = None
+
+    async def exchange(self, conn: Any, packed: bytes) -> Any:
+        """Send ``packed`` on ``conn`` and return the reply (an error reply is raised)."""
+        if not direct_path(conn):
+            return await self._through_redis_py(conn, packed)
+        if conn.health_check_interval:
+            await conn.check_health()
+        writer = conn._writer
+        if writer is None or writer.transport.is_closing():
+            # Not connected, or the server closed it while it was kept.  On Python 3.12+
+            # writing to a closed transport fails with AttributeError or TypeError, not the
+            # OSError a retry policy handles (CPython gh-136234): reconnect first.
+            await conn.disconnect(nowait=True)
+            await conn.connect()
+            writer = conn._writer
+        timeout = conn.socket_timeout
+        if timeout:
+            self._watch(writer, timeout)
+        try:
+            writer.write(packed)
+            if writer.transport.get_write_buffer_size():
+                # the socket took only part of it: wait for the rest (a large command), then
+                # give the reply the whole timeout again, as redis-py times send and read apart
+                await writer.drain()
+                if timeout:
+                    self._watch(writer, timeout)
+            reply = await conn._parser.read_response()
+        except BaseException as exc:
+            timed_out = writer in self._expired
+            writer.transport.abort()
+            await conn.disconnect(nowait=True)
+            if timed_out:
+                raise TimeoutError(f"Timeout reading from {_where(conn)}") from None
+            if isinstance(exc, OSError):
+                raise ConnectionError(f"Error while talking to {_where(conn)}: {exc}") from exc
+            raise
+        finally:
+            if timeout:
+                del self._deadlines[writer]
+                self._expired.discard(writer)
+        if isinstance(reply, ResponseError):
+            if _demoted(conn, reply):
+                await conn.disconnect()
+                raise ConnectionError("The previous master is now a slave") from reply
+            raise reply
+        return reply
+
+    @staticmethod
+    async def _through_redis_py(conn: Any, packed: bytes) -> Any:
+        writer = getattr(conn, "_writer", None)
+        if writer is not None and writer.transport.is_closing():  # gh-136234, as above
+            await conn.disconnect(nowait=True)
+        await conn.send_packed_command([packed])
+        return await conn.read_response()
+
+    def _watch(self, writer: Any, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        self._deadlines[writer] = deadline
+        loop = asyncio.get_running_loop()
+        if self._timer is None or loop is not self._loop or deadline < self._timer_at:
+            self._arm(loop, deadline)
+
+    def _arm(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._loop = loop
+        self._timer_at = deadline
+        self._timer = loop.call_later(max(deadline - time.monotonic(), 0.0), self._tick)
+
+    def _tick(self) -> None:
+        self._timer = None
+        now = time.monotonic()
+        soonest: float | None = None
+        for writer, deadline in self._deadlines.items():
+            if deadline <= now:
+                if writer not in self._expired:
+                    self._expired.add(writer)
+                    writer.transport.abort()  # the pending read or drain fails at once
+            elif soonest is None or deadline < soonest:
+                soonest = deadline
+        if soonest is not None and self._loop is not None:
+            self._arm(self._loop, soonest)
+
+
+class Wire:
+    """The exchange on redis-py connections (the async twin is ``AsyncWire``).  The socket
+    carries the connection's timeout itself, so this side keeps no state."""
+
+    __slots__ = ()
+
+    def reset(self) -> None:
+        """Nothing to forget: the sync side keeps no state between exchanges."""
+
+    def exchange(self, conn: Any, packed: bytes) -> Any:
+        """Send ``packed`` on ``conn`` and return the reply (an error reply is raised)."""
+        if not direct_path(conn):
+            conn.send_packed_command([packed])
+            return conn.read_response()
+        if conn.health_check_interval:
+            conn.check_health()
+        sock = conn._sock
+        if sock is None:
+            conn.connect()
+            sock = conn._sock
+        try:
+            sock.sendall(packed)
+            reply = conn._parser.read_response()
+        except BaseException as exc:
+            conn.disconnect()
+            if isinstance(exc, socket.timeout):
+                raise TimeoutError(f"Timeout talking to {_where(conn)}") from None
+            if isinstance(exc, OSError):
+                raise ConnectionError(f"Error while talking to {_where(conn)}: {exc}") from exc
+            raise
+        if isinstance(reply, ResponseError):
+            if _demoted(conn, reply):
+                conn.disconnect()
+                raise ConnectionError("The previous master is now a slave") from reply
+            raise reply
+        return reply

@@ -42,6 +42,7 @@ COMMON = {
     "AsyncRedisCache": "RedisCache",
     "AsyncCacheMixin": "CacheMixin",
     "acluster_evalsha": "cluster_evalsha",
+    "aconnection_from": "connection_from",
     "aget": "get",
     "aset": "set",
     "aclear": "clear",
@@ -107,7 +108,7 @@ LEFTOVER = re.compile(
     r"delete_thread|copy_thread|delete_for_runs|prune|setup|get_delta_channel_history|"
     r"invoke|stream|get_state|get_state_history|update_state|"
     r"batch|get|search|delete|list_namespaces|sweep_ttl|embed_documents|embed_query|"
-    r"release_surely|set|clear|clear_cache|cluster_evalsha))\b"
+    r"release_surely|set|clear|clear_cache|cluster_evalsha|connection_from))\b"
 )
 
 

@@ -7,6 +7,7 @@ renaming (AsyncRedis -> Redis, AsyncBlockingConnectionPool -> BlockingConnection
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 import time
 from collections.abc import Sequence
@@ -54,12 +55,14 @@ __all__ = [
     "Retry",
     "Sentinel",
     "acluster_evalsha",
+    "aconnection_from",
     "aembed_queries",
     "aembed_texts",
     "arelease_surely",
     "asleep",
     "async_default_retry",
     "cluster_evalsha",
+    "connection_from",
     "embed_queries",
     "embed_texts",
     "release_surely",
@@ -142,6 +145,36 @@ def embed_queries(embeddings: Embeddings, queries: list[str]) -> list[list[float
     return [embeddings.embed_query(q) for q in queries]
 
 
+def _command_name_required(get_connection: Any) -> bool:
+    """Whether a pool's ``get_connection`` needs a command name (redis-py before 5.3)."""
+    try:
+        params = list(inspect.signature(get_connection).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    return (
+        len(params) > 1
+        and params[1].name == "command_name"
+        and params[1].default is inspect.Parameter.empty
+    )
+
+
+# redis-py 5.3 dropped get_connection's command name (later versions warn when given one)
+_GET_ARGS = ("EVALSHA",) if _command_name_required(ConnectionPool.get_connection) else ()
+_AGET_ARGS = ("EVALSHA",) if _command_name_required(AsyncConnectionPool.get_connection) else ()
+
+
+async def aconnection_from(pool: Any) -> Any:
+    """A connection of an asyncio pool, as every redis-py version hands them out (the sync
+    twin is ``connection_from``)."""
+    return await pool.get_connection(*_AGET_ARGS)
+
+
+def connection_from(pool: Any) -> Any:
+    """A connection of a pool, as every redis-py version hands them out (the async twin is
+    ``aconnection_from``)."""
+    return pool.get_connection(*_GET_ARGS)
+
+
 async def arelease_surely(pool: Any, conn: Any) -> None:
     """Give a connection back to its pool even if the caller is cancelled meanwhile.
 
@@ -222,7 +255,7 @@ def cluster_evalsha(client: RedisCluster, calls: Sequence[ScriptCallArgs]) -> li
             redis_node = cluster.get_redis_connection(node)
             pool = redis_node.connection_pool
             try:
-                conn = pool.get_connection()
+                conn = connection_from(pool)
             except (ConnectionError, TimeoutError):
                 retry += todo  # the node is gone: the client finds its successor
                 continue

@@ -22,6 +22,7 @@ from aredis_ckpt._compat import (
     AsyncRedisCluster,
     AsyncSentinel,
     NoScriptError,
+    aconnection_from,
     arelease_surely,
     async_default_retry,
 )
@@ -90,7 +91,7 @@ class AsyncScriptRunner:
         try:
             conn = self._idle.pop()
         except IndexError:
-            conn = await pool.get_connection()  # type: ignore[no-untyped-call,unused-ignore]
+            conn = await aconnection_from(pool)
         try:
             packed = pack_command(conn, ("EVALSHA", sha, len(keys), *keys, *args))
             # A dropped connection (idle timeout, restart, failover) is reconnected and the

@@ -24,6 +24,7 @@ from aredis_ckpt._compat import (
     Redis,
     RedisCluster,
     Sentinel,
+    connection_from,
     default_retry,
     release_surely,
 )
@@ -92,7 +93,7 @@ class ScriptRunner:
         try:
             conn = self._idle.pop()
         except IndexError:
-            conn = pool.get_connection()  # type: ignore[no-untyped-call,unused-ignore]
+            conn = connection_from(pool)
         try:
             packed = pack_command(conn, ("EVALSHA", sha, len(keys), *keys, *args))
             # A dropped connection (idle timeout, restart, failover) is reconnected and the

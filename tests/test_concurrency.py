@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import operator
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -29,6 +30,7 @@ from langgraph.graph import START, StateGraph
 from typing_extensions import TypedDict
 
 from aredis_ckpt import AsyncRedisSaver, RedisSaver
+from aredis_ckpt._compat import Limiter
 
 RUNS = 300
 WRITERS = 200
@@ -303,3 +305,31 @@ def test_concurrent_sync_saver_from_32_threads(
             f"({peak} writers at once), {runs} runs x 2 turns -> {checkpoints} checkpoints "
             f"checked (pool held {size})"
         )
+
+
+def test_sync_limiter_caps_calls_in_flight() -> None:
+    """The sync savers' limiter: callers past the cap wait (never fail) and go in as others
+    leave, also when one leaves by an exception."""
+    limiter = Limiter(3)
+    inside = peak = 0
+    lock = threading.Lock()
+
+    def call(i: int) -> int:
+        nonlocal inside, peak
+        with limiter:
+            with lock:
+                inside += 1
+                peak = max(peak, inside)
+            time.sleep(0.01)
+            with lock:
+                inside -= 1
+            if i % 4 == 0:
+                raise KeyError(i)
+        return i
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        futures = [pool.submit(call, i) for i in range(36)]
+    done = [f.exception() is None for f in futures]
+    assert done.count(False) == 9 and peak == 3
+    with pytest.raises(ValueError, match="max_connections"):
+        Limiter(0)

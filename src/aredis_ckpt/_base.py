@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -71,6 +70,25 @@ Arg = bytes | str | int | float
 CLUSTER_SWEEP_GRACE_MS = 5000
 # A filter on a key the metadata lacks matches None, as in Python's `metadata.get(key)`.
 NULL_DIGEST = _serde.filter_digest(None)
+
+
+class _Naming:
+    """``BaseRedisSaver._naming``'s context (a class: about 1 us per call cheaper than a
+    generator-based context manager, and it wraps every saver call)."""
+
+    __slots__ = ("op", "saver", "thread_id")
+
+    def __init__(self, saver: BaseRedisSaver, op: str, thread_id: str | None) -> None:
+        self.saver = saver
+        self.op = op
+        self.thread_id = thread_id
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, ResponseError) and _guards.is_out_of_memory(exc):
+            raise self.saver._out_of_memory(self.op, self.thread_id, exc) from exc
 
 
 @dataclass
@@ -262,24 +280,22 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
 
     # ------------------------------------------------------------------ errors
 
-    @contextmanager
-    def _naming(self, op: str, thread_id: str | None) -> Iterator[None]:
-        """Re-raise an out-of-memory refusal of the server as ``ServerOutOfMemoryError``
-        naming the operation and thread (the server's error stays as ``__cause__``)."""
-        try:
-            yield
-        except ResponseError as exc:
-            if not _guards.is_out_of_memory(exc):
-                raise
-            subject = f" on thread {thread_id!r}" if thread_id is not None else ""
-            # one server: the call is one script, refused whole; a cluster call may have run
-            # its thread script on another node before the refused shared-index update
-            trace = "the refused script wrote nothing" if self._cluster else "nothing was written"
-            raise ServerOutOfMemoryError(
-                f"{op}{subject} under prefix {self.key_prefix!r} was refused: Redis is out of "
-                f"memory (used memory over maxmemory, nothing it may evict); {trace}. Server "
-                f"said: {exc}"
-            ) from exc
+    def _naming(self, op: str, thread_id: str | None) -> _Naming:
+        """A context that re-raises an out-of-memory refusal of the server as
+        ``ServerOutOfMemoryError`` naming the operation and thread (the server's error stays
+        as ``__cause__``)."""
+        return _Naming(self, op, thread_id)
+
+    def _out_of_memory(self, op: str, thread_id: str | None, exc: Exception) -> Exception:
+        subject = f" on thread {thread_id!r}" if thread_id is not None else ""
+        # one server: the call is one script, refused whole; a cluster call may have run
+        # its thread script on another node before the refused shared-index update
+        trace = "the refused script wrote nothing" if self._cluster else "nothing was written"
+        return ServerOutOfMemoryError(
+            f"{op}{subject} under prefix {self.key_prefix!r} was refused: Redis is out of "
+            f"memory (used memory over maxmemory, nothing it may evict); {trace}. Server "
+            f"said: {exc}"
+        )
 
     # ------------------------------------------------------------------ encryption
 

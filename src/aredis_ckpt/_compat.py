@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import threading
+import queue
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -98,16 +98,22 @@ class AsyncLimiter:
 class Limiter:
     """Caps a saver's Redis calls in flight across threads (see AsyncLimiter)."""
 
+    __slots__ = ("_tokens",)
+
     def __init__(self, limit: int) -> None:
         if limit < 1:
             raise ValueError(f"max_connections must be >= 1, got {limit}")
-        self._semaphore = threading.BoundedSemaphore(limit)
+        # one token per call in flight: SimpleQueue's get and put are single C calls (about
+        # 0.1 us each), where threading.BoundedSemaphore runs Python code (about 1.5 us)
+        self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
+        for _ in range(limit):
+            self._tokens.put(None)
 
     def __enter__(self) -> None:
-        self._semaphore.acquire()
+        self._tokens.get()
 
     def __exit__(self, *exc_info: object) -> None:
-        self._semaphore.release()
+        self._tokens.put(None)
 
 
 async def asleep(seconds: float) -> None:

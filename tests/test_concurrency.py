@@ -30,7 +30,7 @@ from langgraph.graph import START, StateGraph
 from typing_extensions import TypedDict
 
 from aredis_ckpt import AsyncRedisSaver, RedisSaver
-from aredis_ckpt._compat import Limiter
+from aredis_ckpt._compat import AsyncLimiter, Limiter
 
 RUNS = 300
 WRITERS = 200
@@ -333,3 +333,47 @@ def test_sync_limiter_caps_calls_in_flight() -> None:
     assert done.count(False) == 9 and peak == 3
     with pytest.raises(ValueError, match="max_connections"):
         Limiter(0)
+
+
+async def test_async_limiter_caps_calls_in_flight() -> None:
+    """The async savers' limiter: at most ``limit`` tasks inside, the others wait in order;
+    a waiter cancelled while waiting leaves, and a slot handed to a waiter that is cancelled
+    before it runs passes on to the next one."""
+    limiter = AsyncLimiter(3)
+    inside = peak = 0
+    order: list[int] = []
+
+    async def call(i: int) -> None:
+        nonlocal inside, peak
+        async with limiter:
+            order.append(i)
+            inside += 1
+            peak = max(peak, inside)
+            await asyncio.sleep(0.002)
+            inside -= 1
+
+    tasks = [asyncio.create_task(call(i)) for i in range(30)]
+    await asyncio.sleep(0)
+    for t in tasks[10:15]:
+        t.cancel()
+    results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+    cancelled = [i for i, r in enumerate(results) if isinstance(r, asyncio.CancelledError)]
+    assert cancelled == list(range(10, 15)) and peak == 3
+    assert order == [i for i in range(30) if i not in cancelled]  # first come, first served
+    assert limiter._free == 3 and not limiter._waiters
+
+    one = AsyncLimiter(1)
+    got: list[str] = []
+
+    async def take(name: str) -> None:
+        async with one:
+            got.append(name)
+
+    await one.__aenter__()  # the only slot
+    b, c = asyncio.create_task(take("b")), asyncio.create_task(take("c"))
+    await asyncio.sleep(0)  # both wait
+    await one.__aexit__(None, None, None)  # hands the slot to b, which has not run yet
+    b.cancel()
+    await asyncio.wait_for(asyncio.gather(b, c, return_exceptions=True), 5)
+    assert b.cancelled() and got == ["c"]
+    assert one._free == 1 and not one._waiters

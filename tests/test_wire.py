@@ -11,6 +11,7 @@ messages), and redis-py's path as the fallback.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -27,10 +28,14 @@ from redis.exceptions import DataError, TimeoutError
 from redis.sentinel import SentinelManagedConnection
 
 from aredis_ckpt import AsyncRedisSaver, RedisSaver, _wire
+from aredis_ckpt._server import RedisServer, SentinelServers
 from aredis_ckpt._wire import direct_path, pack_command
 from test_roundtrips import AsyncCountingConnection, CountingConnection
 
-pytestmark = pytest.mark.standalone
+# the runner keeps no connections of a cluster client (its calls go through redis-py's)
+pytestmark = pytest.mark.skipif(
+    os.environ.get("AREDIS_TEST_TOPOLOGY") == "cluster", reason="no kept connections on a cluster"
+)
 
 # redis-py 5 hands RESP3 push messages to its caller when hiredis parses (it does not
 # recognize hiredis' PushNotification): the same on its own path and on the short path.
@@ -58,8 +63,9 @@ MD: Any = {"source": "loop", "step": 1, "parents": {}}
 
 
 @pytest.fixture
-def admin(redis_url: str) -> Iterator[Redis]:
-    client = Redis.from_url(redis_url)
+def admin(redis_server: RedisServer) -> Iterator[Redis]:
+    """A client of the server the savers write to (with Sentinel: the primary)."""
+    client = Redis.from_url(redis_server.url)
     yield client
     client.execute_command("CLIENT", "UNPAUSE")
     client.close()
@@ -205,6 +211,7 @@ async def test_async_caller_cancellation_is_not_a_timeout(
 # ----------------------------------------------------------------------------- health checks
 
 
+@pytest.mark.standalone  # Sentinel PINGs the primary too
 def test_health_checks_ping_a_kept_connection(
     redis_url: str, key_prefix: str, admin: Redis, path: str
 ) -> None:
@@ -221,6 +228,7 @@ def test_health_checks_ping_a_kept_connection(
         assert busy <= 1 and pings(admin) - before - busy == 1
 
 
+@pytest.mark.standalone
 async def test_async_health_checks_ping_a_kept_connection(
     redis_url: str, key_prefix: str, admin: Redis, path: str
 ) -> None:
@@ -315,3 +323,42 @@ def test_resp3_push_message_before_a_reply(
         time.sleep(0.05)
         tup = saver.get_tuple(cfg("t"))
         assert tup is not None and tup.config == stored
+
+
+# ----------------------------------------------------------------------------- Sentinel
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+async def test_sentinel_connection_on_a_demoted_primary_finds_the_new_one(
+    redis_sentinel: SentinelServers | None, key_prefix: str, path: str, is_async: bool
+) -> None:
+    """A kept Sentinel-managed connection that ends up on a replica (its primary was demoted)
+    gets READONLY for a write: like redis-py, the connection is dropped, and the retry asks
+    Sentinel for the primary again, so the write lands."""
+    if redis_sentinel is None:
+        pytest.skip("needs the Sentinel topology (AREDIS_TEST_TOPOLOGY=sentinel)")
+    replica = ("127.0.0.1", redis_sentinel.replica.port)
+    if is_async:
+        async with AsyncRedisSaver.from_conn_string(
+            redis_sentinel.url, key_prefix=key_prefix
+        ) as asaver:
+            await asaver.asetup()
+            await asaver.aput(cfg("t"), checkpoint(1), MD, {"n": "1.0"})
+            conn = kept(asaver)
+            await conn.disconnect()
+            await conn.connect_to(replica)  # as if the primary it talked to was demoted
+            stored = await asaver.aput(cfg("t"), checkpoint(2), MD, {"n": "2.0"})
+            tup = await asaver.aget_tuple(cfg("t"))
+            assert tup is not None and tup.config == stored
+            assert kept(asaver).port == redis_sentinel.master.port
+        return
+    with RedisSaver.from_conn_string(redis_sentinel.url, key_prefix=key_prefix) as saver:
+        saver.setup()
+        saver.put(cfg("t"), checkpoint(1), MD, {"n": "1.0"})
+        conn = kept(saver)
+        conn.disconnect()
+        conn.connect_to(replica)
+        stored = saver.put(cfg("t"), checkpoint(2), MD, {"n": "2.0"})
+        tup = saver.get_tuple(cfg("t"))
+        assert tup is not None and tup.config == stored
+        assert kept(saver).port == redis_sentinel.master.port

@@ -60,6 +60,7 @@ _AsyncConnection: Any = getattr(
     _async_connection, "AbstractConnection", _async_connection.Connection
 )
 _Connection: Any = getattr(_connection, "AbstractConnection", _connection.Connection)
+_ABSENT = object()
 # Per connection class: whether the short path may serve it (computed on first sight).
 _DIRECT: dict[type, bool] = {}
 
@@ -190,9 +191,14 @@ class AsyncWire:
 
     @staticmethod
     async def _through_redis_py(conn: Any, packed: bytes) -> Any:
-        writer = getattr(conn, "_writer", None)
-        if writer is not None and writer.transport.is_closing():  # gh-136234, as above
-            await conn.disconnect(nowait=True)
+        writer: Any = getattr(conn, "_writer", _ABSENT)
+        if writer is not None and writer is not _ABSENT and writer.transport.is_closing():
+            await conn.disconnect(nowait=True)  # gh-136234, as above
+            writer = None
+        if writer is None:
+            # connect() is what asks Sentinel for the primary: send_packed_command's own
+            # reconnect goes back to the address the connection had
+            await conn.connect()
         await conn.send_packed_command([packed])
         return await conn.read_response()
 
@@ -237,6 +243,8 @@ class Wire:
     def exchange(self, conn: Any, packed: bytes) -> Any:
         """Send ``packed`` on ``conn`` and return the reply (an error reply is raised)."""
         if not direct_path(conn):
+            if getattr(conn, "_sock", _ABSENT) is None:
+                conn.connect()  # asks Sentinel for the primary (see AsyncWire)
             conn.send_packed_command([packed])
             return conn.read_response()
         if conn.health_check_interval:

@@ -427,8 +427,10 @@ async def test_checkpoint_prefix_is_where_the_data_lands(
         keys = _keys_under(admin, prefix + ":")
         thread_keys = {k for k in saver._thread(thread).all if admin.exists(k)}
         assert len(thread_keys) >= 8 and thread_keys <= set(keys)
-        shared = saver._pk.global_base
-        assert all(k in thread_keys or k.startswith(shared) for k in keys)
+        bucket = saver._bucket(saver._thread(thread))
+        assert all(
+            k in thread_keys or k == saver._pk.schema or k.startswith(bucket.base) for k in keys
+        )
         # checkpoint_write_prefix is accepted and has no effect: the writes live with the thread
         assert _keys_under(admin, write_prefix) == []
         assert admin.hlen(saver._thread(thread).all[7]) == 1

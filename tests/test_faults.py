@@ -540,7 +540,10 @@ class World:
             + b"\x00"
         )
         indexed = any(
-            m.startswith(member) for m in self.direct.zrange(self.check._pk.global_index, 0, -1)
+            m.startswith(member)
+            for m in self.direct.zrange(
+                self.check._bucket(self.check._thread(conf["thread_id"])).index, 0, -1
+            )
         )
         if landed:
             assert plain(found) == plain(newest)

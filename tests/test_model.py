@@ -8,7 +8,7 @@ has no copy_thread / delete_for_runs / prune: ``ModelSaver`` adds them on its di
 Known, intended differences that the comparison normalises:
 
 * ``list`` order: ours is newest first by checkpoint id across namespaces and threads (ties, which
-  only ``copy_thread`` creates, broken by escaped thread id then escaped namespace, as the
+  only ``copy_thread`` creates, broken by the thread's then the namespace's key part, as the
   indexes sort them); ``InMemorySaver`` groups by thread, then namespace.  The model's unlimited
   answer is sorted that way and then cut to ``limit``.
 * ``list(None, before=...)`` compares checkpoint ids across threads (both savers do).
@@ -47,14 +47,15 @@ from langgraph.checkpoint.base.id import uuid6
 from langgraph.checkpoint.memory import InMemorySaver
 
 from aredis_ckpt import RedisSaver
-from aredis_ckpt._keys import encode, escape
+from aredis_ckpt._keys import encode, escape, key_part
 
 # AREDIS_MODEL_EXAMPLES=2000 for a longer hunt
 MAX_EXAMPLES = int(os.environ.get("AREDIS_MODEL_EXAMPLES") or 120)
 STEPS = 40
 
 NASTY_ALPHABET = [":", "{", "}", "*", "$", "%", " ", "\x00", "é", "漢", "🙂", "a"]
-ID_POOL = ["", ":", "{x}", "a b", "%", "\x00", "é漢🙂", "*$", "%3A"]
+# "%" * 100 escapes to 300 bytes: its key part is a digest
+ID_POOL = ["", ":", "{x}", "a b", "%", "\x00", "é漢🙂", "*$", "%3A", "%" * 100]
 ids = st.one_of(st.sampled_from(ID_POOL), st.text(NASTY_ALPHABET, max_size=3))
 CHANNELS = ["a", "b:c", "{d}", "é 漢"]
 TASK_IDS = ["t1", "t:2", "{t}", "", "🙂"]
@@ -184,14 +185,14 @@ class ModelSaver(InMemorySaver):
 
 
 def order_key(t: CheckpointTuple) -> bytes:
-    """Our order: checkpoint id, then escaped thread id, then escaped namespace (newest first)."""
+    """Our order: checkpoint id, then the thread's and the namespace's key parts (newest first)."""
     conf = t.config["configurable"]
     return (
         encode(conf["checkpoint_id"])
         + b"\x00"
-        + escape(conf["thread_id"])
+        + key_part(conf["thread_id"])
         + b"\x00"
-        + escape(conf["checkpoint_ns"])
+        + key_part(conf["checkpoint_ns"])
     )
 
 
@@ -530,7 +531,8 @@ def make_machine(url: str, saver_kwargs: dict[str, Any], stats: dict[str, int]) 
         def indexes_and_counts_match(self) -> None:
             redis = self.saver._redis
             locations = self.model.locations()
-            assert redis.zcard(self.saver._pk.global_index) == len(locations)
+            buckets = self.saver._pk.buckets
+            assert sum(redis.zcard(b.index) for b in buckets) == len(locations)
             runs: dict[str, set[bytes]] = {}
             referenced: dict[str, set[tuple[str, str, str]]] = {}
             for tid, ns, cid in locations:
@@ -538,11 +540,11 @@ def make_machine(url: str, saver_kwargs: dict[str, Any], stats: dict[str, int]) 
                 assert tup is not None
                 run = tup.metadata.get("run_id")
                 if run is not None:
-                    runs.setdefault(run, set()).add(escape(tid))
+                    runs.setdefault(run, set()).add(key_part(tid))
                 refs = referenced.setdefault(tid, set())
                 refs.update((ns, ch, v) for ch, v in tup.checkpoint["channel_versions"].items())
             for run in {r.replace("\x00", "") for r in RUN_POOL}:
-                members = redis.smembers(self.saver._pk.run(escape(run)))
+                members = set().union(*(redis.smembers(b.run(escape(run))) for b in buckets))
                 assert members == runs.get(run, set()), run
             for tid in self.touched:
                 keys = self.saver._thread(tid).all

@@ -58,6 +58,7 @@ OPS = [
     "get_tuple by id",
     "list page (limit=10 of 60)",
     "list page with filter",
+    "list(None) page (limit=10, 64 buckets merged)",
     "get_delta_channel_history (walks 61 ancestors)",
 ]
 
@@ -109,6 +110,9 @@ def test_sync_saver_uses_one_round_trip_per_operation(
         lambda: list(saver.list(_conf("t"), filter={"step": 5}, limit=1)),
     )
     measure(
+        "list(None) page (limit=10, 64 buckets merged)", lambda: list(saver.list(None, limit=10))
+    )
+    measure(
         "get_delta_channel_history (walks 61 ancestors)",
         lambda: saver.get_delta_channel_history(
             config=latest.config, channels=["messages", "never-written"]
@@ -148,6 +152,10 @@ async def test_async_saver_uses_one_round_trip_per_operation(
         (
             "list page with filter",
             lambda: _drain(saver.alist(_conf("t"), filter={"step": 5}, limit=1)),
+        ),
+        (
+            "list(None) page (limit=10, 64 buckets merged)",
+            lambda: _drain(saver.alist(None, limit=10)),
         ),
         (
             "get_delta_channel_history (walks 61 ancestors)",

@@ -27,6 +27,7 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from aredis_ckpt import _serde
+from aredis_ckpt._commands import Arg, ScriptCall
 from aredis_ckpt._config import (
     DEFAULT_COMPRESS_THRESHOLD,
     DEFAULT_KEY_PREFIX,
@@ -38,11 +39,13 @@ from aredis_ckpt._config import (
 )
 from aredis_ckpt._keys import (
     NUL,
+    BucketKeys,
     PrefixKeys,
     ThreadKeys,
     decode,
     encode,
     escape,
+    key_part,
     ns_member,
     validate_prefix,
     value_field,
@@ -50,25 +53,12 @@ from aredis_ckpt._keys import (
 )
 from aredis_ckpt.errors import CorruptedDataError, ReplicationError, SchemaVersionError
 
-__all__ = ["BaseRedisSaver", "ListQuery", "ScriptCall"]
+__all__ = ["BaseRedisSaver", "ListQuery", "PutPlan", "ScriptCall", "bucket_call"]
 
 logger = logging.getLogger("aredis_ckpt")
 
-Arg = bytes | str | int | float
-
-# On a cluster the shared slot's clock decides when a thread has expired; sweep its shared
-# entries only this long after, so a refresh racing on the thread's own node is never undone.
-CLUSTER_SWEEP_GRACE_MS = 5000
 # A filter on a key the metadata lacks matches None, as in Python's `metadata.get(key)`.
 NULL_DIGEST = _serde.filter_digest(None)
-
-
-@dataclass
-class ScriptCall:
-    """Keys and arguments of one EVALSHA."""
-
-    keys: Sequence[bytes]
-    args: Sequence[Arg]
 
 
 @dataclass
@@ -112,6 +102,20 @@ class ListQuery:
             return False
         self.max_bound = cursor
         return True
+
+
+@dataclass
+class PutPlan:
+    """A ``put``: the thread script, the config to return, and the thread's bucket entries."""
+
+    call: ScriptCall
+    config: RunnableConfig
+    thread: ThreadKeys
+    member: bytes
+    # a shallow put's parent, whose bucket entry goes with it (the thread script drops it)
+    superseded: list[bytes]
+    # on a cluster: the bucket script sent beside the thread script
+    bucket: ScriptCall | None
 
 
 def _configurable(config: RunnableConfig | None, what: str) -> Mapping[str, Any]:
@@ -162,8 +166,14 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         wait_replicas: int = 0,
         wait_timeout_ms: int = 1000,
         compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
+        global_index: bool = True,
     ) -> None:
         super().__init__(serde=serde)
+        if not isinstance(global_index, bool):
+            raise TypeError(f"global_index must be True or False, got {global_index!r}")
+        # The index across threads (list(None), delete_for_runs, its TTL bookkeeping); off, a
+        # thread's writes touch only the thread's own keys (one slot).
+        self._global = global_index
         if compress_threshold is not None and (
             isinstance(compress_threshold, bool)
             or not isinstance(compress_threshold, int)
@@ -182,9 +192,13 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         self.ttl = ttl
         self._ttl_ms, self._refresh_on_read = ttl_milliseconds(ttl)
         self._pk = PrefixKeys(validate_prefix(key_prefix))
-        # On a cluster the shared indexes live in another slot than the thread, so scripts
-        # cannot touch them; on one server (or Sentinel) every write updates them atomically.
+        # On a cluster a thread's bucket of the indexes across threads lives in another slot
+        # than the thread, so thread scripts cannot touch it: the client sends the bucket's
+        # script beside the thread's.  On one server (or Sentinel) the thread scripts update
+        # the bucket themselves, atomically.
         self._cluster = cluster
+        # Whether this saver has seen the schema record (setup() or its first call).
+        self._schema_ok = False
 
     # ------------------------------------------------------------------ versions
 
@@ -207,11 +221,11 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 "but could be lost if the primary fails now"
             )
 
-    def _check_schema(self, stored: bytes | None) -> None:
+    def _stored_version(self, stored: bytes | None, legacy: bool) -> int | None:
+        """The schema version of the data under the prefix: the record's, 1 for version-1 data
+        without a record (its setup() never ran), None for a prefix without data."""
         if stored is None:
-            raise SchemaVersionError(
-                f"could not record the schema version under prefix {self.key_prefix!r}"
-            )
+            return 1 if legacy else None
         try:
             version = int(stored)
         except ValueError:
@@ -225,14 +239,71 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 f"{version}, newer than the {SCHEMA_VERSION} this aredis-ckpt understands; "
                 "upgrade aredis-ckpt (or use another key_prefix)"
             )
+        return version
+
+    def _check_current(self, stored: bytes | None, legacy: bool) -> None:
+        """Refuse to work on data that still needs setup()'s migration."""
+        version = self._stored_version(stored, legacy)
+        if (version is not None and version < SCHEMA_VERSION) or legacy:
+            raise SchemaVersionError(
+                f"the data under prefix {self.key_prefix!r} was written by an earlier "
+                f"aredis-ckpt (schema version {version or 1}); call setup() (or asetup()) once "
+                f"to migrate it to version {SCHEMA_VERSION} before using it"
+            )
+
+    def _require_global(self, what: str) -> None:
+        if not self._global:
+            raise ValueError(
+                f"{what} needs the index across threads, and this saver was created with "
+                "global_index=False (its writes only touch each thread's own keys); use a "
+                "saver with global_index=True on a prefix whose writers all keep the index"
+            )
 
     # ------------------------------------------------------------------ keys
 
-    def _global_keys(self, *extra: bytes) -> tuple[bytes, ...]:
-        return () if self._cluster else (self._pk.global_index, *extra)
+    def _bucket_keys(self, tk: ThreadKeys) -> tuple[bytes, ...]:
+        """The bucket index a thread script gets after the thread's keys: on one server, with
+        the index across threads on; else none (the script then leaves the bucket alone)."""
+        if self._cluster or not self._global:
+            return ()
+        return (self._pk.buckets[tk.bucket].index,)
 
     def _thread(self, thread_id: str) -> ThreadKeys:
         return self._pk.thread(thread_id)
+
+    def _bucket(self, tk: ThreadKeys) -> BucketKeys:
+        return self._pk.buckets[tk.bucket]
+
+    def _bucket_call(
+        self,
+        tk: ThreadKeys,
+        op: str,
+        add: Sequence[bytes] = (),
+        remove: Sequence[bytes] = (),
+        add_runs: Sequence[bytes] = (),
+        remove_runs: Sequence[bytes] = (),
+    ) -> ScriptCall | None:
+        """On a cluster: the bucket script applying a thread's index changes (or None).
+
+        On one server the thread scripts update the bucket themselves, atomically, and this
+        returns None; so it does with the index across threads off, or with nothing to do.
+        """
+        if not self._cluster or not self._global:
+            return None
+        if op != "forget" and not (add or remove or add_runs or remove_runs):
+            return None
+        return bucket_call(
+            self._bucket(tk), tk.tag, op, self._ttl_ms, add, remove, add_runs, remove_runs
+        )
+
+    def _settle_call(
+        self, bucket: BucketKeys, checked: Sequence[tuple[bytes, bytes, int]]
+    ) -> ScriptCall:
+        """Cluster: settle due threads of a bucket, given (T, score seen, PTTL of its t key)."""
+        args: list[Arg] = ["settle", b"", self._ttl_ms]
+        for tag, score, left in checked:
+            args.extend((tag, score, left))
+        return ScriptCall((bucket.index,), args)
 
     # ------------------------------------------------------------------ put
 
@@ -242,8 +313,8 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         checkpoint: Checkpoint,
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
-    ) -> tuple[ScriptCall, RunnableConfig, ScriptCall | None]:
-        """The put script, the config to return, and (on a cluster) the shared-index update."""
+    ) -> PutPlan:
+        """The put script, the config to return, and (on a cluster) the bucket update."""
         conf = _configurable(config, "put")
         thread_id = _thread_id(conf, "put")
         ns = _str_field(conf, "checkpoint_ns", "put")
@@ -251,7 +322,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         cid = checkpoint["id"]
         if not isinstance(cid, str) or not cid:
             raise ValueError(f"put: checkpoint['id'] must be a non-empty str, got {cid!r}")
-        ns_e = escape(ns)
+        ns_e = key_part(ns)
         tk = self._thread(thread_id)
         md = get_checkpoint_metadata(config, metadata)
         values = checkpoint["channel_values"]
@@ -269,14 +340,14 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         run_id = md.get("run_id")
         run_e = escape(str(run_id)) if run_id is not None else b""
         keys: tuple[bytes, ...] = tk.all
-        if not self._cluster:
-            keys += (self._pk.global_index, self._pk.run(run_e))
-        shared = self._shared_call(
-            tk.tag,
-            "add",
-            [encode(cid) + NUL + tk.tag + NUL + ns_e],
-            [run_e] if run_e else [],
-        )
+        bucket_keys = self._bucket_keys(tk)
+        if bucket_keys:
+            keys += (*bucket_keys, self._bucket(tk).run(run_e))
+        tail = NUL + tk.tag + NUL + ns_e
+        member = encode(cid) + tail
+        # a shallow put supersedes its parent (the namespace's latest): its entry goes too
+        superseded = [encode(parent) + tail] if self._shallow and parent and parent != cid else []
+        bucket = self._bucket_call(tk, "add", [member], superseded, [run_e] if run_e else [])
         call = ScriptCall(
             keys,
             [
@@ -289,7 +360,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 tk.tag,
                 run_e,
                 self._ttl_ms,
-                self._pk.global_base,
+                self._pk.prefix,
                 b"1" if self._shallow else b"0",
                 *pairs,
             ],
@@ -297,7 +368,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         next_config: RunnableConfig = {
             "configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": cid}
         }
-        return call, next_config, shared
+        return PutPlan(call, next_config, tk, member, superseded, bucket)
 
     def _put_writes_call(
         self,
@@ -305,25 +376,15 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         writes: Sequence[tuple[str, Any]],
         task_id: str,
         task_path: str,
-    ) -> tuple[ScriptCall, ScriptCall | None]:
-        """The put_writes script and (cluster with a ttl) the shared-slot expiry update."""
+    ) -> ScriptCall:
+        """The put_writes script (it touches the thread's keys only)."""
         conf = _configurable(config, "put_writes")
         thread_id = _thread_id(conf, "put_writes")
         ns = _str_field(conf, "checkpoint_ns", "put_writes")
         cid = _str_field(conf, "checkpoint_id", "put_writes")
         if not cid:
             raise ValueError("put_writes: config['configurable'] has no 'checkpoint_id'")
-        ns_e = escape(ns)
-        tk = self._thread(thread_id)
-        args: list[Arg] = [
-            ns_e,
-            encode(ns),
-            encode(thread_id),
-            self._ttl_ms,
-            encode(cid),
-            tk.tag,
-            b"" if self._cluster else self._pk.global_base,
-        ]
+        args: list[Arg] = [key_part(ns), encode(ns), encode(thread_id), self._ttl_ms, encode(cid)]
         for i, (channel, value) in enumerate(writes):
             idx = WRITES_IDX_MAP.get(channel, i)
             args.append(write_field_suffix(idx, task_id))
@@ -333,64 +394,18 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 )
             )
             args.append(b"1" if idx < 0 else b"0")
-        return ScriptCall(tk.all, args), self._shared_call(tk.tag, "add")
+        return ScriptCall(self._thread(thread_id).all, args)
 
     # ------------------------------------------------------------------ get_tuple
 
-    def _get_tuple_call(
-        self, config: RunnableConfig
-    ) -> tuple[ScriptCall, str, str, ScriptCall | None]:
+    def _get_tuple_call(self, config: RunnableConfig) -> tuple[ScriptCall, str, str]:
         conf = _configurable(config, "get_tuple")
         thread_id = _thread_id(conf, "get_tuple")
         ns = _str_field(conf, "checkpoint_ns", "get_tuple")
         cid = _str_field(conf, "checkpoint_id", "get_tuple")
         refresh = self._ttl_ms if self._refresh_on_read else 0
-        tk = self._thread(thread_id)
-        call = ScriptCall(
-            tk.all,
-            [
-                escape(ns),
-                encode(cid),
-                refresh,
-                tk.tag,
-                b"" if self._cluster else self._pk.global_base,
-            ],
-        )
-        touch = self._shared_call(tk.tag, "add") if self._refresh_on_read else None
-        return call, thread_id, ns, touch
-
-    def _shared_call(
-        self,
-        tag: bytes,
-        op: str,
-        members: Sequence[bytes] = (),
-        runs: Sequence[bytes] = (),
-    ) -> ScriptCall | None:
-        """On a cluster: the shared-slot script applying a thread's index changes (or None).
-
-        ``op`` is "add" (index members/runs, record the expiry), "remove", or "forget" (the
-        thread was deleted).  On one server the thread scripts update the shared keys
-        themselves, atomically, and this returns None.
-        """
-        if not self._cluster:
-            return None
-        if op == "add" and not members and not runs and not self._ttl_ms:
-            return None
-        if op != "add" and not members and not runs and op != "forget":
-            return None
-        return ScriptCall(
-            (self._pk.global_index,),
-            [
-                self._pk.global_base,
-                tag,
-                self._ttl_ms,
-                CLUSTER_SWEEP_GRACE_MS,
-                op,
-                len(members),
-                *members,
-                *runs,
-            ],
-        )
+        call = ScriptCall(self._thread(thread_id).all, [key_part(ns), encode(cid), refresh])
+        return call, thread_id, ns
 
     def _decode_tuple(self, thread_id: str, ns: str, reply: Sequence[Any]) -> CheckpointTuple:
         cid_raw, c_blob, parent_raw, channels, value_blobs, write_blobs = reply[:6]
@@ -464,9 +479,10 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             filter_args.append(_serde.filter_digest(value))
 
         if config is None:
+            self._require_global("list(None)")
             max_b = b"(" + encode(before_id) if before_id else b"+"
             return ListQuery(
-                keys=(self._pk.global_index,),
+                keys=tuple(b.index for b in self._pk.buckets),
                 mode=b"g",
                 max_bound=max_b,
                 min_bound=b"-",
@@ -491,7 +507,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         ns_given = conf.get("checkpoint_ns")
         if ns_given is not None:
             ns = _str_field(conf, "checkpoint_ns", "list")
-            ns_e = escape(ns)
+            ns_e = key_part(ns)
             if exact:
                 max_b = min_b = b"[" + ns_member(ns_e, exact)
             else:
@@ -567,7 +583,8 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         ns = _str_field(conf, "checkpoint_ns", "get_delta_channel_history")
         cid = _str_field(conf, "checkpoint_id", "get_delta_channel_history")
         return ScriptCall(
-            self._thread(thread_id).all, [escape(ns), encode(cid), *(encode(c) for c in channels)]
+            self._thread(thread_id).all,
+            [key_part(ns), encode(cid), *(encode(c) for c in channels)],
         )
 
     def _decode_delta(
@@ -596,7 +613,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         if not isinstance(thread_id, str):
             raise TypeError(f"delete_thread: thread_id must be a str, got {thread_id!r}")
         tk = self._thread(thread_id)
-        return ScriptCall(tk.all + self._global_keys(), [tk.tag, self._pk.global_base])
+        return ScriptCall(tk.all + self._bucket_keys(tk), [tk.tag])
 
     def _copy_thread_call(self, source: str, target: str) -> ScriptCall:
         for name, tid in (("source_thread_id", source), ("target_thread_id", target)):
@@ -604,8 +621,8 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 raise TypeError(f"copy_thread: {name} must be a str, got {tid!r}")
         src, dst = self._thread(source), self._thread(target)
         return ScriptCall(
-            src.all + dst.all + self._global_keys(),
-            [encode(target), dst.tag, self._pk.global_base, self._ttl_ms],
+            src.all + dst.all + self._bucket_keys(dst),
+            [encode(target), dst.tag, self._ttl_ms],
         )
 
     def _import_call(self, target: str, exported: Sequence[Any]) -> ScriptCall:
@@ -635,11 +652,11 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         if not isinstance(thread_id, str):
             raise TypeError(f"prune: thread ids must be str, got {thread_id!r}")
         tk = self._thread(thread_id)
-        return ScriptCall(tk.all + self._global_keys(), [tk.tag, self._pk.global_base, keep])
+        return ScriptCall(tk.all + self._bucket_keys(tk), [tk.tag, keep])
 
     def _delete_runs_call(self, tag: bytes, runs: Sequence[bytes]) -> ScriptCall:
         tk = ThreadKeys(self._pk.prefix, tag)
-        return ScriptCall(tk.all + self._global_keys(), [tag, self._pk.global_base, *runs])
+        return ScriptCall(tk.all + self._bucket_keys(tk), [tag, *runs])
 
     @staticmethod
     def _check_thread_ids(thread_ids: Sequence[str], what: str) -> list[str]:
@@ -662,6 +679,40 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             logger.debug(
                 "%s keys=%d args=%d prefix=%r", op, len(call.keys), len(call.args), self.key_prefix
             )
+
+
+def bucket_call(
+    bucket: BucketKeys,
+    tag: bytes,
+    op: str,
+    ttl_ms: int,
+    add: Sequence[bytes] = (),
+    remove: Sequence[bytes] = (),
+    add_runs: Sequence[bytes] = (),
+    remove_runs: Sequence[bytes] = (),
+) -> ScriptCall:
+    """The bucket script (``lua/bucket.lua``) applying one thread's index changes.
+
+    ``op`` is "add" (put, copy, migration: index entries and runs; with a ttl the expiry is
+    recorded and due threads come back), "remove" (entries dropped) or "forget" (the thread
+    was deleted).
+    """
+    return ScriptCall(
+        (bucket.index,),
+        [
+            op,
+            tag,
+            ttl_ms,
+            len(add),
+            *add,
+            len(remove),
+            *remove,
+            len(add_runs),
+            *add_runs,
+            len(remove_runs),
+            *remove_runs,
+        ],
+    )
 
 
 def pick_connection_source(

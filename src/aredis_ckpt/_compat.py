@@ -45,12 +45,18 @@ __all__ = [
     "adrop_if_closed",
     "aembed_queries",
     "aembed_texts",
+    "ainit_cluster",
+    "anode_connection",
+    "anode_release",
     "arelease_surely",
     "asleep",
     "async_default_retry",
     "drop_if_closed",
     "embed_queries",
     "embed_texts",
+    "init_cluster",
+    "node_connection",
+    "node_release",
     "release_surely",
     "sleep",
 ]
@@ -178,3 +184,37 @@ def default_retry() -> dict[str, object]:
         "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
         "retry_on_error": [ConnectionError, TimeoutError],
     }
+
+
+async def ainit_cluster(client: Any) -> None:
+    """Discover an asyncio cluster client's nodes and slots (once; the sync client does it when
+    it is created)."""
+    await client.initialize()
+
+
+def init_cluster(client: Any) -> None:
+    """A sync cluster client knows its nodes from its creation (the async twin initializes)."""
+
+
+async def anode_connection(node: Any) -> Any:
+    """A connection of one asyncio cluster node (connected when first used)."""
+    return node.acquire_connection()
+
+
+def node_connection(node: Any) -> Any:
+    """A connection of one sync cluster node's pool (connected when first used)."""
+    return node.redis_connection.connection_pool.get_connection()
+
+
+async def anode_release(node: Any, conn: Any) -> None:
+    """Give a connection back to its asyncio cluster node."""
+    release = getattr(node, "release", None)
+    if release is not None:
+        release(conn)
+    else:  # redis-py before 5.3
+        node._free.append(conn)
+
+
+def node_release(node: Any, conn: Any) -> None:
+    """Give a connection back to its sync cluster node's pool."""
+    node.redis_connection.connection_pool.release(conn)

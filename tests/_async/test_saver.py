@@ -18,6 +18,7 @@ from langgraph.checkpoint.base.id import uuid6
 from langgraph.checkpoint.memory import InMemorySaver
 
 from aredis_ckpt import AsyncRedisSaver, CorruptedDataError, SchemaVersionError
+from aredis_ckpt._commands import Command
 from aredis_ckpt._compat import AsyncRedis
 
 NASTY_IDS = [
@@ -385,7 +386,7 @@ async def test_get_next_version_format(saver: AsyncRedisSaver) -> None:
 async def test_setup_is_idempotent_and_refuses_future_schema(saver: AsyncRedisSaver) -> None:
     await saver.asetup()
     await saver.asetup()
-    assert await saver._redis.get(saver._pk.schema) == b"1"
+    assert await saver._redis.get(saver._pk.schema) == b"2"
     await saver._redis.set(saver._pk.schema, b"99")
     with pytest.raises(SchemaVersionError, match="schema version 99"):
         await saver.asetup()
@@ -455,3 +456,56 @@ async def test_a_fresh_saver_sees_the_same_threads(make_saver: Any) -> None:
     async with make_saver() as second:
         tup = await second.aget_tuple(cfg("t"))
         assert tup is not None and tup.config == configs[-1]
+
+
+async def bucket_keys_in_use(saver: AsyncRedisSaver, runs: list[str]) -> int:
+    """How many keys of the buckets (index, TTL records, the runs' sets) exist."""
+    commands = []
+    for b in saver._pk.buckets:
+        keys = (b.index, b.exp, *(b.run(r.encode()) for r in runs))
+        commands.append(Command(("EXISTS", *keys), b.index))
+    return sum((await saver._runner.batch(commands)).replies)
+
+
+async def test_without_the_index_across_threads_writes_stay_in_the_thread(
+    make_saver: Any,
+) -> None:
+    async with make_saver(global_index=False, ttl={"default_ttl": 60}) as saver:
+        configs = await put_chain(saver, "t", 3, run_id="r")
+        await saver.aput_writes(configs[-1], [("a", 1)], "task")
+        tup = await saver.aget_tuple(cfg("t"))
+        assert tup is not None and tup.pending_writes == [("task", "a", 1)]
+        assert len([x async for x in saver.alist(cfg("t"))]) == 3
+        await saver.acopy_thread("t", "u")
+        await saver.aprune(["u"])
+        assert len([x async for x in saver.alist(cfg("u"))]) == 1
+        assert await bucket_keys_in_use(saver, ["r"]) == 0
+        with pytest.raises(ValueError, match="global_index=False"):
+            _ = [x async for x in saver.alist(None)]
+        with pytest.raises(ValueError, match="global_index=False"):
+            await saver.adelete_for_runs(["r"])
+        await saver.adelete_thread("t")
+        assert await saver.aget_tuple(cfg("t")) is None
+    async with make_saver() as indexed:  # the same data seen by a saver keeping the index
+        await put_chain(indexed, "v", 1, run_id="r")
+        assert await bucket_keys_in_use(indexed, ["r"]) == 2
+
+
+async def test_long_ids_are_stored_once(saver: AsyncRedisSaver) -> None:
+    tid, ns = "t" * 100_000, "n:" * 50_000
+    configs = await put_chain(saver, tid, 3, ns=ns, run_id="r")
+    await saver.aput_writes(configs[-1], [("a", 1)], "task")
+    tup = await saver.aget_tuple(cfg(tid, ns))
+    assert tup is not None and tup.config == configs[-1]
+    listed = [t.config async for t in saver.alist(None)]
+    assert listed == list(reversed(configs))
+    tk = saver._thread(tid)
+    assert all(len(k) < 100 for k in tk.all)
+    # the index entries and field names carry 66-byte digests, the ids are stored once each
+    bucket = saver._bucket(tk)
+    (members,) = (
+        await saver._runner.batch([Command(("ZRANGE", bucket.index, 0, -1), bucket.index)])
+    ).replies
+    assert len(members) == 3 and all(len(m) < 200 for m in members)
+    assert await saver._redis.strlen(tk.all[0]) == 100_000
+    assert [len(f) for f in await saver._redis.hkeys(tk.all[2])] == [66 + 1 + 36] * 3

@@ -20,6 +20,7 @@ from langgraph.checkpoint.base.id import uuid6
 from langgraph.checkpoint.memory import InMemorySaver
 
 from aredis_ckpt import CorruptedDataError, RedisSaver, SchemaVersionError
+from aredis_ckpt._commands import Command
 from aredis_ckpt._compat import Redis
 
 NASTY_IDS = [
@@ -381,7 +382,7 @@ def test_get_next_version_format(saver: RedisSaver) -> None:
 def test_setup_is_idempotent_and_refuses_future_schema(saver: RedisSaver) -> None:
     saver.setup()
     saver.setup()
-    assert saver._redis.get(saver._pk.schema) == b"1"
+    assert saver._redis.get(saver._pk.schema) == b"2"
     saver._redis.set(saver._pk.schema, b"99")
     with pytest.raises(SchemaVersionError, match="schema version 99"):
         saver.setup()
@@ -451,3 +452,56 @@ def test_a_fresh_saver_sees_the_same_threads(make_saver: Any) -> None:
     with make_saver() as second:
         tup = second.get_tuple(cfg("t"))
         assert tup is not None and tup.config == configs[-1]
+
+
+def bucket_keys_in_use(saver: RedisSaver, runs: list[str]) -> int:
+    """How many keys of the buckets (index, TTL records, the runs' sets) exist."""
+    commands = []
+    for b in saver._pk.buckets:
+        keys = (b.index, b.exp, *(b.run(r.encode()) for r in runs))
+        commands.append(Command(("EXISTS", *keys), b.index))
+    return sum((saver._runner.batch(commands)).replies)
+
+
+def test_without_the_index_across_threads_writes_stay_in_the_thread(
+    make_saver: Any,
+) -> None:
+    with make_saver(global_index=False, ttl={"default_ttl": 60}) as saver:
+        configs = put_chain(saver, "t", 3, run_id="r")
+        saver.put_writes(configs[-1], [("a", 1)], "task")
+        tup = saver.get_tuple(cfg("t"))
+        assert tup is not None and tup.pending_writes == [("task", "a", 1)]
+        assert len([x for x in saver.list(cfg("t"))]) == 3
+        saver.copy_thread("t", "u")
+        saver.prune(["u"])
+        assert len([x for x in saver.list(cfg("u"))]) == 1
+        assert bucket_keys_in_use(saver, ["r"]) == 0
+        with pytest.raises(ValueError, match="global_index=False"):
+            _ = [x for x in saver.list(None)]
+        with pytest.raises(ValueError, match="global_index=False"):
+            saver.delete_for_runs(["r"])
+        saver.delete_thread("t")
+        assert saver.get_tuple(cfg("t")) is None
+    with make_saver() as indexed:  # the same data seen by a saver keeping the index
+        put_chain(indexed, "v", 1, run_id="r")
+        assert bucket_keys_in_use(indexed, ["r"]) == 2
+
+
+def test_long_ids_are_stored_once(saver: RedisSaver) -> None:
+    tid, ns = "t" * 100_000, "n:" * 50_000
+    configs = put_chain(saver, tid, 3, ns=ns, run_id="r")
+    saver.put_writes(configs[-1], [("a", 1)], "task")
+    tup = saver.get_tuple(cfg(tid, ns))
+    assert tup is not None and tup.config == configs[-1]
+    listed = [t.config for t in saver.list(None)]
+    assert listed == list(reversed(configs))
+    tk = saver._thread(tid)
+    assert all(len(k) < 100 for k in tk.all)
+    # the index entries and field names carry 66-byte digests, the ids are stored once each
+    bucket = saver._bucket(tk)
+    (members,) = (
+        saver._runner.batch([Command(("ZRANGE", bucket.index, 0, -1), bucket.index)])
+    ).replies
+    assert len(members) == 3 and all(len(m) < 200 for m in members)
+    assert saver._redis.strlen(tk.all[0]) == 100_000
+    assert [len(f) for f in saver._redis.hkeys(tk.all[2])] == [66 + 1 + 36] * 3

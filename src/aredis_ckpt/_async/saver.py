@@ -21,22 +21,18 @@ from langgraph.checkpoint.base import (
     DeltaChannelHistory,
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
+from redis.exceptions import ResponseError
 
 from aredis_ckpt._async.connect import AsyncScriptRunner, open_client
-from aredis_ckpt._base import (
-    ListQuery,
-    ScriptCall,
-    logger,
-    resolve_prefix,
-    schema_version_bytes,
-)
+from aredis_ckpt._async.migrate import amigrate
+from aredis_ckpt._base import ListQuery, PutPlan, logger, resolve_prefix, schema_version_bytes
 from aredis_ckpt._bridge import AsyncSaverMixin
+from aredis_ckpt._commands import Command, ScriptCall, checked, evalsha
 from aredis_ckpt._compat import (
     AsyncConnectionPool,
     AsyncLimiter,
     AsyncRedis,
     AsyncRedisCluster,
-    NoScriptError,
 )
 from aredis_ckpt._config import (
     DEFAULT_COMPRESS_THRESHOLD,
@@ -46,6 +42,7 @@ from aredis_ckpt._config import (
     LIST_PAGE,
     TTLConfig,
 )
+from aredis_ckpt._keys import BucketKeys, ThreadKeys
 from aredis_ckpt._scripts import SCRIPTS, LuaScript
 
 __all__ = ["AsyncRedisSaver"]
@@ -85,6 +82,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         wait_replicas: int = 0,
         wait_timeout_ms: int = DEFAULT_WAIT_TIMEOUT_MS,
         compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
+        global_index: bool = True,
     ) -> None:
         self._owned: builtins.list[Any] = []
         client = open_client(
@@ -108,6 +106,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
             wait_replicas=wait_replicas,
             wait_timeout_ms=wait_timeout_ms,
             compress_threshold=compress_threshold,
+            global_index=global_index,
         )
         self._redis = client
         self._runner = AsyncScriptRunner(
@@ -148,6 +147,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         wait_replicas: int = 0,
         wait_timeout_ms: int = DEFAULT_WAIT_TIMEOUT_MS,
         compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
+        global_index: bool = True,
     ) -> AsyncIterator[AsyncRedisSaver]:
         """A saver on its own client, closed when the context exits.
 
@@ -159,9 +159,10 @@ class AsyncRedisSaver(AsyncSaverMixin):
         Redis Cluster through any of its nodes.  ``wait_replicas=N`` makes every write wait
         (up to ``wait_timeout_ms``) until N replicas have it, and raise ``ReplicationError``
         otherwise.  Channel values and pending writes of ``compress_threshold`` serialized
-        bytes or more are stored zstd-compressed (None: never).  ``redis_client=`` (the
-        official package's keyword) uses a client or pool you
-        own instead, which is left open.
+        bytes or more are stored zstd-compressed (None: never).  ``global_index=False`` keeps
+        no index across threads: a write touches only its thread's keys (one cluster slot),
+        and ``list(None)`` and ``delete_for_runs`` raise.  ``redis_client=`` (the official
+        package's keyword) uses a client or pool you own instead, which is left open.
         """
         saver = cls(
             redis_url,
@@ -179,6 +180,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
             wait_replicas=wait_replicas,
             wait_timeout_ms=wait_timeout_ms,
             compress_threshold=compress_threshold,
+            global_index=global_index,
         )
         try:
             yield saver
@@ -196,88 +198,97 @@ class AsyncRedisSaver(AsyncSaverMixin):
 
     # ------------------------------------------------------------------ plumbing
 
+    async def _ready(self) -> None:
+        """Before the first call of a saver whose setup() did not run: check the schema."""
+        self._bind_loop()
+        if self._schema_ok:
+            return
+        reply = await self._runner.batch(
+            [
+                Command(("GET", self._pk.schema), self._pk.schema),
+                Command(("EXISTS", self._pk.legacy_index), self._pk.legacy_index),
+            ]
+        )
+        stored, legacy = checked(reply.replies)
+        self._check_current(stored, bool(legacy))
+        if stored is None:  # a fresh prefix: mark it, so that older versions refuse it
+            record = ("SET", self._pk.schema, schema_version_bytes(), "NX")
+            await self._runner.batch([Command(record, self._pk.schema)])
+        self._schema_ok = True
+
     async def _eval(self, script: LuaScript, call: ScriptCall) -> Any:
         """EVALSHA, loading the script once if the server does not know it (NOSCRIPT)."""
-        self._bind_loop()
+        await self._ready()
         async with self._limiter:
             return await self._runner.evalsha(script, call.keys, call.args)
 
-    async def _eval_with_shared(
-        self,
-        script: LuaScript,
-        call: ScriptCall,
-        shared: ScriptCall | None = None,
-        *,
-        write: bool = False,
-    ) -> Any:
-        """A thread script, with the ``WAIT`` of ``wait_replicas`` and, on a cluster, the
-        shared-slot update that goes with it.
+    async def _batch(
+        self, commands: Sequence[Command], *, write: bool = False, what: str = ""
+    ) -> builtins.list[Any]:
+        """Replies of a batch (one round trip per node, in parallel), raising the first error
+        reply once all are read; a write waits for ``wait_replicas`` on every node it touched."""
+        replies = await self._batch_raw(commands, write=write, what=what)
+        return checked(replies)
 
-        On one server ``WAIT`` rides in the same pipeline (one round trip).  On a cluster the
-        thread's slot and the shared slot are on different nodes: the thread script runs first,
-        then ``WAIT`` on the thread's node, then the shared-index script.
-        """
-        wait = write and self._wait_replicas > 0
-        if isinstance(self._redis, AsyncRedisCluster):
-            reply = await self._eval(script, call)
-            if wait:
-                # redis-py hashes bytes keys as they are; its annotation says str
-                node = self._redis.get_node_from_key(cast(str, call.keys[0]))
-                async with self._limiter:
-                    acked = await self._redis.execute_command(
-                        "WAIT", self._wait_replicas, self._wait_timeout_ms, target_nodes=node
-                    )
-                self._check_replicas(script.name, int(acked))
-            if shared is not None:
-                await self._eval(SCRIPTS.shared_apply, shared)
-            return reply
-        if not wait:
-            return await self._eval(script, call)
-        self._bind_loop()
-        for attempt in (1, 2):
-            pipe = self._redis.pipeline(transaction=False)
-            pipe.execute_command("EVALSHA", script.sha, len(call.keys), *call.keys, *call.args)
-            pipe.execute_command("WAIT", self._wait_replicas, self._wait_timeout_ms)
+    async def _batch_raw(
+        self, commands: Sequence[Command], *, write: bool = False, what: str = ""
+    ) -> builtins.list[Any]:
+        await self._ready()
+        wait = (
+            (self._wait_replicas, self._wait_timeout_ms)
+            if write and self._wait_replicas > 0
+            else None
+        )
+        if wait is None and len(commands) == 1 and commands[0].call is not None:
+            cmd = commands[0]
             async with self._limiter:
-                replies = await pipe.execute(raise_on_error=False)
-            if attempt == 1 and isinstance(replies[0], NoScriptError):
-                await self._redis.script_load(script.source)
-                continue
-            for reply in replies:
-                if isinstance(reply, Exception):
-                    raise reply
-            self._check_replicas(script.name, int(replies[1]))
-            return replies[0]
-        raise AssertionError("unreachable")  # pragma: no cover
+                try:
+                    call = cast(ScriptCall, cmd.call)
+                    script = cast(LuaScript, cmd.script)
+                    return [await self._runner.evalsha(script, call.keys, call.args)]
+                except ResponseError as exc:
+                    return [exc]
+        async with self._limiter:
+            result = await self._runner.batch(commands, wait)
+        if wait is not None:
+            self._check_replicas(what, result.acked if result.acked is not None else 0)
+        return result.replies
 
-    async def _apply_shared(self, tag: bytes, reply: Any, op: str) -> None:
-        """On a cluster, apply what a thread script reports for the shared indexes."""
+    async def _apply_bucket(self, tk: ThreadKeys, reply: Any, op: str) -> None:
+        """On a cluster, apply what a thread script reports for its bucket."""
         if not self._cluster:
             return
         members, runs = reply
-        shared = self._shared_call(tag, op, members, runs)
-        if shared is not None:
-            await self._eval(SCRIPTS.shared_apply, shared)
+        call = self._bucket_call(tk, op, remove=members, remove_runs=runs)
+        if call is not None:
+            await self._batch([evalsha(SCRIPTS.bucket, call)], write=True, what=op)
+
+    async def _settle(self, bucket: BucketKeys, due: Sequence[bytes]) -> None:
+        """Cluster, TTL: check the due threads a bucket named (are their keys gone?), then let
+        the bucket drop or reschedule them.  Two round trips, only when threads fall due."""
+        tags = [due[i] for i in range(0, len(due), 2)]
+        keys = [ThreadKeys(self._pk.prefix, tag).all[0] for tag in tags]
+        lefts = await self._batch([Command(("PTTL", key), key) for key in keys])
+        checked = [(tags[i], due[2 * i + 1], int(lefts[i])) for i in range(len(tags))]
+        await self._batch([evalsha(SCRIPTS.bucket, self._settle_call(bucket, checked))])
 
     async def asetup(self) -> None:
-        """Load the scripts and record (or check) the schema version; idempotent."""
+        """Load the scripts, record (or check) the schema version and migrate data written by
+        an earlier version (see ``docs/schema.md``); idempotent, and safe to run from several
+        processes at once."""
         self._bind_loop()
-        key = self._pk.schema
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.execute_command("SET", key, schema_version_bytes(), "NX")
-        pipe.execute_command("GET", key)
-        replies = await pipe.execute()
-        self._check_schema(replies[1])
         for script in SCRIPTS.all():
             await self._redis.script_load(script.source)
+        await amigrate(self)
+        self._schema_ok = True
         logger.debug("setup done for prefix %r", self.key_prefix)
 
     # ------------------------------------------------------------------ checkpoint API
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         """The checkpoint named by ``config`` (the namespace's latest without a checkpoint_id)."""
-        call, thread_id, ns, touch = self._get_tuple_call(config)
-        reply = await self._eval_with_shared(SCRIPTS.get_tuple, call, touch)
+        call, thread_id, ns = self._get_tuple_call(config)
+        reply = await self._eval(SCRIPTS.get_tuple, call)
         if not reply:
             return None
         return self._decode_tuple(thread_id, ns, reply)
@@ -290,7 +301,8 @@ class AsyncRedisSaver(AsyncSaverMixin):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
-        """Checkpoints newest first; each page of results is one round trip."""
+        """Checkpoints newest first; each page of results is one round trip (``list(None)`` on
+        a cluster: the buckets' nodes in parallel, then the entries' nodes in parallel)."""
         query = self._list_query(config, filter, before, limit)
         if query is None:
             return
@@ -307,36 +319,16 @@ class AsyncRedisSaver(AsyncSaverMixin):
                 return
 
     async def _alist_cluster_global(self, query: ListQuery) -> AsyncIterator[CheckpointTuple]:
-        """list(None) on a cluster: a page of the shared index, then each entry in its slot.
-
-        Two round trips per page (the entries' reads go to their nodes in parallel).
-        """
+        """list(None) on a cluster: the newest entries across the buckets, then each entry
+        read in its thread's slot."""
         page = LIST_PAGE if query.remaining is None else min(query.remaining, LIST_PAGE)
         while True:
-            async with self._limiter:
-                members = await self._redis.execute_command(
-                    "ZREVRANGEBYLEX",
-                    query.keys[0],
-                    query.max_bound,
-                    query.min_bound,
-                    "LIMIT",
-                    0,
-                    page,
-                )
+            members = await self._merged_page(query.max_bound, query.min_bound, page)
             if not members:
                 return
-            pipe = self._redis.pipeline(transaction=False)
-            for member in members:
-                call = self._fetch_member_call(query, member)
-                pipe.execute_command(
-                    "EVALSHA", SCRIPTS.list.sha, len(call.keys), *call.keys, *call.args
-                )
-            try:
-                async with self._limiter:
-                    replies = await pipe.execute()
-            except NoScriptError:
-                await self._redis.script_load(SCRIPTS.list.source)
-                continue
+            replies = await self._batch(
+                [evalsha(SCRIPTS.list, self._fetch_member_call(query, m)) for m in members]
+            )
             found = 0
             for _, items in replies:
                 for item in items:
@@ -350,6 +342,44 @@ class AsyncRedisSaver(AsyncSaverMixin):
                 return
             query.max_bound = b"(" + members[-1]
 
+    async def _merged_page(self, high: bytes, low: bytes, page: int) -> builtins.list[bytes]:
+        """The ``page`` newest index entries between the bounds across all buckets, exactly.
+
+        A first batch asks each bucket for a few entries (one round trip to the buckets'
+        nodes, in parallel).  If a bucket handed over all it was asked for and its last entry
+        is still above the page's cut-off, it may hold more of the page: a second batch asks
+        just those buckets for the rest above the cut-off.
+        """
+        buckets = self._pk.buckets
+        ask = min(page, max(4, 2 * page // len(buckets) + 2))
+        first = await self._batch(
+            [
+                Command(("ZREVRANGEBYLEX", b.index, high, low, "LIMIT", 0, ask), b.index)
+                for b in buckets
+            ]
+        )
+        found: builtins.list[bytes] = [m for part in first for m in part]
+        found.sort(reverse=True)
+        cut = found[page - 1] if len(found) >= page else None
+        more = [
+            (b, part[-1])
+            for b, part in zip(buckets, first, strict=True)
+            if len(part) == ask and (cut is None or part[-1] > cut)
+        ]
+        if more:
+            floor = low if cut is None else b"(" + cut
+            second = await self._batch(
+                [
+                    Command(
+                        ("ZREVRANGEBYLEX", b.index, b"(" + last, floor, "LIMIT", 0, page), b.index
+                    )
+                    for b, last in more
+                ]
+            )
+            found.extend(m for part in second for m in part)
+            found.sort(reverse=True)
+        return found[:page]
+
     async def aput(
         self,
         config: RunnableConfig,
@@ -358,11 +388,36 @@ class AsyncRedisSaver(AsyncSaverMixin):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         """Store a checkpoint and the values of the channels in ``new_versions``, atomically."""
-        call, next_config, shared = self._put_call(config, checkpoint, metadata, new_versions)
-        reply = await self._eval_with_shared(SCRIPTS.put, call, shared, write=True)
+        plan = self._put_call(config, checkpoint, metadata, new_versions)
+        commands = [evalsha(SCRIPTS.put, plan.call)]
+        if plan.bucket is not None:
+            commands.append(evalsha(SCRIPTS.bucket, plan.bucket))
+        replies = await self._batch_raw(commands, write=True, what="put")
+        if isinstance(replies[0], Exception):
+            if plan.bucket is not None and not isinstance(replies[1], Exception):
+                await self._undo_bucket_add(plan)
+            raise replies[0]
+        if plan.bucket is None:
+            return plan.config
+        if isinstance(replies[1], Exception):
+            raise replies[1]
         if self._shallow:
-            await self._apply_shared(cast(bytes, call.args[6]), reply, "remove")  # the tag
-        return next_config
+            dropped, emptied = replies[0]
+            if emptied or set(dropped) - set(plan.superseded):
+                await self._apply_bucket(plan.thread, replies[0], "remove")
+        if replies[1]:
+            await self._settle(self._bucket(plan.thread), replies[1])
+        return plan.config
+
+    async def _undo_bucket_add(self, plan: PutPlan) -> None:
+        """A put whose thread script failed after its bucket entry was added (a cluster sends
+        both at once): take the entry out again, so list(None) never names it."""
+        undo = self._bucket_call(plan.thread, "remove", remove=[plan.member])
+        try:
+            if undo is not None:
+                await self._batch([evalsha(SCRIPTS.bucket, undo)])
+        except Exception as exc:  # the put's own error is the one to report
+            logger.debug("could not take back a bucket entry: %r", exc)
 
     async def aput_writes(
         self,
@@ -374,20 +429,22 @@ class AsyncRedisSaver(AsyncSaverMixin):
         """Store a task's pending writes against the checkpoint in ``config``, atomically."""
         if not writes:
             return
-        call, touch = self._put_writes_call(config, writes, task_id, task_path)
-        await self._eval_with_shared(SCRIPTS.put_writes, call, touch, write=True)
+        call = self._put_writes_call(config, writes, task_id, task_path)
+        await self._batch([evalsha(SCRIPTS.put_writes, call)], write=True, what="put_writes")
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, value and write of the thread, in every namespace."""
         call = self._delete_thread_call(thread_id)
-        reply = await self._eval_with_shared(SCRIPTS.delete_thread, call, write=True)
-        await self._apply_shared(self._thread(thread_id).tag, reply, "forget")
+        (reply,) = await self._batch(
+            [evalsha(SCRIPTS.delete_thread, call)], write=True, what="delete_thread"
+        )
+        await self._apply_bucket(self._thread(thread_id), reply, "forget")
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint, value and write of one thread into another."""
         call = self._copy_thread_call(source_thread_id, target_thread_id)
         if not self._cluster:
-            await self._eval_with_shared(SCRIPTS.copy_thread, call, write=True)
+            await self._batch([evalsha(SCRIPTS.copy_thread, call)], write=True, what="copy_thread")
             return
         # On a cluster the two threads live in different slots: read one, write the other.
         exported = await self._eval(
@@ -395,28 +452,53 @@ class AsyncRedisSaver(AsyncSaverMixin):
         )
         if not exported:
             return
-        reply = await self._eval_with_shared(
-            SCRIPTS.import_thread, self._import_call(target_thread_id, exported), write=True
-        )
-        await self._apply_shared(self._thread(target_thread_id).tag, reply, "add")
+        (members, runs) = (
+            await self._batch(
+                [evalsha(SCRIPTS.import_thread, self._import_call(target_thread_id, exported))],
+                write=True,
+                what="copy_thread",
+            )
+        )[0]
+        tk = self._thread(target_thread_id)
+        add = self._bucket_call(tk, "add", members, add_runs=runs)
+        if add is not None:
+            (due,) = await self._batch([evalsha(SCRIPTS.bucket, add)], write=True, what="copy")
+            if due:
+                await self._settle(self._bucket(tk), due)
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Delete the checkpoints (and their writes) whose metadata ``run_id`` is in run_ids."""
         runs = self._run_keys(run_ids)
         if not runs:
             return
-        pipe = self._redis.pipeline(transaction=False)
-        for run in runs:
-            pipe.execute_command("SMEMBERS", self._pk.run(run))
-        members = await pipe.execute()
+        self._require_global("delete_for_runs")
+        sets = [b.run(run) for run in runs for b in self._pk.buckets]
+        members = await self._batch([Command(("SMEMBERS", key), key) for key in sets])
         by_thread: dict[bytes, builtins.list[bytes]] = {}
-        for run, tags in zip(runs, members, strict=True):
+        for i, tags in enumerate(members):
             for tag in tags:
-                by_thread.setdefault(tag, []).append(run)
-        for tag, thread_runs in by_thread.items():
-            call = self._delete_runs_call(tag, thread_runs)
-            reply = await self._eval_with_shared(SCRIPTS.delete_runs, call, write=True)
-            await self._apply_shared(tag, reply, "remove")
+                by_thread.setdefault(tag, []).append(runs[i // len(self._pk.buckets)])
+        tags = builtins.list(by_thread)
+        calls = [
+            evalsha(SCRIPTS.delete_runs, self._delete_runs_call(t, by_thread[t])) for t in tags
+        ]
+        replies = await self._batch(calls, write=True, what="delete_for_runs")
+        await self._apply_buckets(tags, replies)
+
+    async def _apply_buckets(
+        self, tags: Sequence[bytes], replies: Sequence[Any], op: str = "remove"
+    ) -> None:
+        """Cluster: apply what several thread scripts report for their buckets, in one batch."""
+        if not self._cluster:
+            return
+        calls = []
+        for tag, (members, runs) in zip(tags, replies, strict=True):
+            tk = ThreadKeys(self._pk.prefix, tag)
+            call = self._bucket_call(tk, op, remove=members, remove_runs=runs)
+            if call is not None:
+                calls.append(evalsha(SCRIPTS.bucket, call))
+        if calls:
+            await self._batch(calls, write=True, what=op)
 
     async def aprune(
         self,
@@ -430,13 +512,19 @@ class AsyncRedisSaver(AsyncSaverMixin):
         Values no kept checkpoint references and writes of dropped checkpoints go too.
         """
         keep = self._prune_keep(strategy, keep_last)
-        for thread_id in self._check_thread_ids(thread_ids, "prune"):
-            if keep == 0:
-                await self.adelete_thread(thread_id)
-            else:
-                call = self._prune_call(thread_id, keep)
-                reply = await self._eval_with_shared(SCRIPTS.prune, call, write=True)
-                await self._apply_shared(self._thread(thread_id).tag, reply, "remove")
+        ids = self._check_thread_ids(thread_ids, "prune")
+        if not ids:
+            return
+        if keep == 0:
+            calls = [self._delete_thread_call(tid) for tid in ids]
+            script, op = SCRIPTS.delete_thread, "forget"
+        else:
+            calls = [self._prune_call(tid, keep) for tid in ids]
+            script, op = SCRIPTS.prune, "remove"
+        replies = await self._batch(
+            [evalsha(script, call) for call in calls], write=True, what="prune"
+        )
+        await self._apply_buckets([self._thread(tid).tag for tid in ids], replies, op)
 
     async def aget_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]

@@ -269,8 +269,8 @@ class AsyncRedisSaver(AsyncSaverMixin):
         tags = [due[i] for i in range(0, len(due), 2)]
         keys = [ThreadKeys(self._pk.prefix, tag).all[0] for tag in tags]
         lefts = await self._batch([Command(("PTTL", key), key) for key in keys])
-        checked = [(tags[i], due[2 * i + 1], int(lefts[i])) for i in range(len(tags))]
-        await self._batch([evalsha(SCRIPTS.bucket, self._settle_call(bucket, checked))])
+        seen = [(tags[i], due[2 * i + 1], int(lefts[i])) for i in range(len(tags))]
+        await self._batch([evalsha(SCRIPTS.bucket, self._settle_call(bucket, seen))])
 
     async def asetup(self) -> None:
         """Load the scripts, record (or check) the schema version and migrate data written by

@@ -31,6 +31,8 @@ from redis.exceptions import (
     MovedError,
     NoScriptError,
     ReadOnlyError,
+    RedisClusterException,
+    RedisError,
     ResponseError,
     TimeoutError,
     TryAgainError,
@@ -84,58 +86,67 @@ class ClusterRouter:
         while True:
             init_cluster(self._client)
             groups: dict[str, tuple[Any, list[int]]] = {}
+            unrouted: dict[int, BaseException] = {}
             for i in todo:
-                node = asking.get(i) or self._node(commands[i].key)
+                try:
+                    node = asking.get(i) or self._node(commands[i].key)
+                except RedisClusterException as exc:  # a slot no master serves (failover)
+                    unrouted[i] = exc
+                    continue
                 groups.setdefault(node.name, (node, []))[1].append(i)
             broken = self._exchange(commands, groups, asking, wait, result)
+            broken.update(unrouted)
+            where = {i: node for node, ids in groups.values() for i in ids}
             again: list[int] = []
             refresh = backoff = False
             last: BaseException | None = None
-            for node, ids in groups.values():
-                for i in ids:
-                    reply = result.replies[i]
-                    if i in broken:
-                        again.append(i)
-                        refresh = backoff = True
-                        last = broken[i]
-                        continue
-                    asking.pop(i, None)
-                    if not isinstance(reply, _RESEND):
-                        continue
+            loaded: set[tuple[str, str]] = set()
+            for i in todo:
+                reply = result.replies[i]
+                if i in broken:
                     again.append(i)
-                    last = reply
-                    if isinstance(reply, NoScriptError) and commands[i].script is not None:
-                        script = commands[i].script
-                        assert script is not None
+                    refresh = backoff = True
+                    last = broken[i]
+                    continue
+                asking.pop(i, None)
+                if not isinstance(reply, _RESEND):
+                    continue
+                again.append(i)
+                last = reply
+                node, script = where[i], commands[i].script
+                if isinstance(reply, NoScriptError) and script is not None:
+                    if (node.name, script.sha) not in loaded:
                         logger.debug("NOSCRIPT for %s on %s: loading it", script.name, node.name)
                         self._node_command(node, "SCRIPT", "LOAD", script.source)
+                        loaded.add((node.name, script.sha))
                         redirects += 1
-                    elif isinstance(reply, MovedError):
+                elif isinstance(reply, MovedError):
+                    refresh = True
+                elif isinstance(reply, AskError):
+                    target = self._client.nodes_manager.get_node(host=reply.host, port=reply.port)
+                    if target is None:
                         refresh = True
-                    elif isinstance(reply, AskError):
-                        target = self._client.nodes_manager.get_node(
-                            host=reply.host, port=reply.port
-                        )
-                        if target is None:
-                            refresh = True
-                        else:
-                            asking[i] = target
-                            redirects += 1
-                    else:  # TRYAGAIN, CLUSTERDOWN, READONLY: wait for the cluster to settle
-                        refresh = backoff = True
+                    else:
+                        asking[i] = target
+                        redirects += 1
+                else:  # TRYAGAIN, CLUSTERDOWN, READONLY: wait for the cluster to settle
+                    refresh = backoff = True
             if not again:
                 return result
             if refresh or backoff:
                 failures += 1
             if failures > self._retries or redirects > MAX_REDIRECTS:
-                if isinstance(last, (ConnectionError, TimeoutError)):
+                if isinstance(last, (ConnectionError, TimeoutError, RedisClusterException)):
                     raise last
                 return result  # the error replies stand; the caller raises them
             if backoff:
                 sleep(min(1.0, 0.05 * 2 ** (failures - 1)))
             if refresh:
                 logger.debug("cluster: refreshing the slot table (%r)", last)
-                self._client.nodes_manager.initialize()
+                try:
+                    self._client.nodes_manager.initialize()
+                except (RedisError, RedisClusterException) as exc:  # no node answers yet
+                    logger.debug("cluster: slot table refresh failed: %r", exc)
             todo = again
 
     def _node(self, key: bytes) -> Any:
@@ -155,7 +166,11 @@ class ClusterRouter:
         sent: list[tuple[Any, Any, list[int]]] = []
         try:
             for node, ids in groups.values():
-                conn = node_connection(node)
+                try:  # a sync pool connects here
+                    conn = node_connection(node)
+                except (ConnectionError, TimeoutError) as exc:
+                    broken.update(dict.fromkeys(ids, exc))
+                    continue
                 sent.append((node, conn, ids))
                 packed: list[tuple[Any, ...]] = []
                 for i in ids:

@@ -269,8 +269,8 @@ class RedisSaver(SaverMixin):
         tags = [due[i] for i in range(0, len(due), 2)]
         keys = [ThreadKeys(self._pk.prefix, tag).all[0] for tag in tags]
         lefts = self._batch([Command(("PTTL", key), key) for key in keys])
-        checked = [(tags[i], due[2 * i + 1], int(lefts[i])) for i in range(len(tags))]
-        self._batch([evalsha(SCRIPTS.bucket, self._settle_call(bucket, checked))])
+        seen = [(tags[i], due[2 * i + 1], int(lefts[i])) for i in range(len(tags))]
+        self._batch([evalsha(SCRIPTS.bucket, self._settle_call(bucket, seen))])
 
     def setup(self) -> None:
         """Load the scripts, record (or check) the schema version and migrate data written by

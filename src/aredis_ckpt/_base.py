@@ -27,7 +27,7 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from aredis_ckpt import _serde
-from aredis_ckpt._commands import Arg, ScriptCall
+from aredis_ckpt._commands import Arg, Command, ScriptCall, evalsha
 from aredis_ckpt._config import (
     DEFAULT_COMPRESS_THRESHOLD,
     DEFAULT_KEY_PREFIX,
@@ -51,6 +51,7 @@ from aredis_ckpt._keys import (
     value_field,
     write_field_suffix,
 )
+from aredis_ckpt._scripts import SCRIPTS
 from aredis_ckpt.errors import CorruptedDataError, ReplicationError, SchemaVersionError
 
 __all__ = ["BaseRedisSaver", "ListQuery", "PutPlan", "ScriptCall", "bucket_call"]
@@ -114,8 +115,8 @@ class PutPlan:
     member: bytes
     # a shallow put's parent, whose bucket entry goes with it (the thread script drops it)
     superseded: list[bytes]
-    # on a cluster: the bucket script sent beside the thread script
-    bucket: ScriptCall | None
+    # on a cluster: the bucket's commands, sent beside the thread script
+    bucket: list[Command]
 
 
 def _configurable(config: RunnableConfig | None, what: str) -> Mapping[str, Any]:
@@ -296,6 +297,30 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             self._bucket(tk), tk.tag, op, self._ttl_ms, add, remove, add_runs, remove_runs
         )
 
+    def _bucket_put(
+        self, tk: ThreadKeys, member: bytes, superseded: list[bytes], run_e: bytes
+    ) -> list[Command]:
+        """Cluster: what a put sends to its thread's bucket beside the thread script.
+
+        Without a ttl, plain commands (an index entry, the run's set; a shallow put's parent
+        entry out): no script to start.  With a ttl, the bucket script, which also records the
+        expiry and names due threads.
+        """
+        if not self._cluster or not self._global:
+            return []
+        bucket = self._bucket(tk)
+        runs = [run_e] if run_e else []
+        if self._ttl_ms:
+            call = bucket_call(bucket, tk.tag, "add", self._ttl_ms, [member], superseded, runs)
+            return [evalsha(SCRIPTS.bucket, call)]
+        commands = [Command(("ZADD", bucket.index, 0, member), bucket.index)]
+        if superseded:
+            commands.append(Command(("ZREM", bucket.index, *superseded), bucket.index))
+        if run_e:
+            key = bucket.run(run_e)
+            commands.append(Command(("SADD", key, tk.tag), key))
+        return commands
+
     def _settle_call(
         self, bucket: BucketKeys, checked: Sequence[tuple[bytes, bytes, int]]
     ) -> ScriptCall:
@@ -347,7 +372,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         member = encode(cid) + tail
         # a shallow put supersedes its parent (the namespace's latest): its entry goes too
         superseded = [encode(parent) + tail] if self._shallow and parent and parent != cid else []
-        bucket = self._bucket_call(tk, "add", [member], superseded, [run_e] if run_e else [])
+        bucket = self._bucket_put(tk, member, superseded, run_e)
         call = ScriptCall(
             keys,
             [

@@ -389,23 +389,20 @@ class RedisSaver(SaverMixin):
     ) -> RunnableConfig:
         """Store a checkpoint and the values of the channels in ``new_versions``, atomically."""
         plan = self._put_call(config, checkpoint, metadata, new_versions)
-        commands = [evalsha(SCRIPTS.put, plan.call)]
-        if plan.bucket is not None:
-            commands.append(evalsha(SCRIPTS.bucket, plan.bucket))
+        commands = [evalsha(SCRIPTS.put, plan.call), *plan.bucket]
         replies = self._batch_raw(commands, write=True, what="put")
         if isinstance(replies[0], Exception):
-            if plan.bucket is not None and not isinstance(replies[1], Exception):
+            if plan.bucket and not any(isinstance(r, Exception) for r in replies[1:]):
                 self._undo_bucket_add(plan)
             raise replies[0]
-        if plan.bucket is None:
+        if not plan.bucket:
             return plan.config
-        if isinstance(replies[1], Exception):
-            raise replies[1]
+        checked(replies)
         if self._shallow:
             dropped, emptied = replies[0]
             if emptied or set(dropped) - set(plan.superseded):
                 self._apply_bucket(plan.thread, replies[0], "remove")
-        if replies[1]:
+        if self._ttl_ms and replies[1]:
             self._settle(self._bucket(plan.thread), replies[1])
         return plan.config
 

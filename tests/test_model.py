@@ -47,6 +47,7 @@ from langgraph.checkpoint.base.id import uuid6
 from langgraph.checkpoint.memory import InMemorySaver
 
 from aredis_ckpt import RedisSaver
+from aredis_ckpt._commands import Command
 from aredis_ckpt._keys import encode, escape, key_part
 
 # AREDIS_MODEL_EXAMPLES=2000 for a longer hunt
@@ -532,7 +533,7 @@ def make_machine(url: str, saver_kwargs: dict[str, Any], stats: dict[str, int]) 
             redis = self.saver._redis
             locations = self.model.locations()
             buckets = self.saver._pk.buckets
-            assert sum(redis.zcard(b.index) for b in buckets) == len(locations)
+            run_names = sorted({r.replace("\x00", "") for r in RUN_POOL})
             runs: dict[str, set[bytes]] = {}
             referenced: dict[str, set[tuple[str, str, str]]] = {}
             for tid, ns, cid in locations:
@@ -543,9 +544,29 @@ def make_machine(url: str, saver_kwargs: dict[str, Any], stats: dict[str, int]) 
                     runs.setdefault(run, set()).add(key_part(tid))
                 refs = referenced.setdefault(tid, set())
                 refs.update((ns, ch, v) for ch, v in tup.checkpoint["channel_versions"].items())
-            for run in {r.replace("\x00", "") for r in RUN_POOL}:
-                members = set().union(*(redis.smembers(b.run(escape(run))) for b in buckets))
-                assert members == runs.get(run, set()), run
+            # where each run's threads are: their buckets' run sets, and no other run set
+            expected: dict[tuple[int, str], set[bytes]] = {}
+            for run, tags in runs.items():
+                for tag in tags:
+                    expected.setdefault((self.saver._pk.bucket_of(tag).number, run), set()).add(tag)
+            # every bucket's index size, number of run sets, and the expected sets: one round trip
+            commands = [Command(("ZCARD", b.index), b.index) for b in buckets]
+            commands += [
+                Command(("EXISTS", *(b.run(escape(r)) for r in run_names)), b.index)
+                for b in buckets
+            ]
+            wanted = sorted(expected)
+            commands += [
+                Command(("SMEMBERS", buckets[b].run(escape(r))), buckets[b].index)
+                for b, r in wanted
+            ]
+            replies = self.saver._runner.batch(commands).replies
+            n = len(buckets)
+            assert sum(replies[:n]) == len(locations)
+            per_bucket = [sum(1 for b, _ in wanted if b == i) for i in range(n)]
+            assert replies[n : 2 * n] == per_bucket
+            for key, members in zip(wanted, replies[2 * n :], strict=True):
+                assert set(members) == expected[key], key
             for tid in self.touched:
                 keys = self.saver._thread(tid).all
                 writes = sum(len(w) for k, w in self.model.writes.items() if k[0] == tid)

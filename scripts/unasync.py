@@ -48,7 +48,7 @@ COMMON = {
     "ainit_cluster": "init_cluster",
     "anode_connection": "node_connection",
     "anode_release": "node_release",
-    "amigrate": "migrate",
+    "aupgrade": "upgrade",
     "asleep": "sleep",
     "async_default_retry": "default_retry",
     "adrop_if_closed": "drop_if_closed",

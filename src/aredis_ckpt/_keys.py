@@ -43,7 +43,7 @@ version)::
 
 Version 1 kept the shared indexes in that same slot (``P:{%G}:ix``, ``P:{%G}:run:<run>``,
 ``P:{%G}:exp``, ``P:{%G}:gm:<T>``) and used the escaped id as key part whatever its length;
-``setup()`` migrates such data (see ``_migrate.py``).
+``setup()`` migrates such data (see ``_upgrade.py``).
 
 Escaping turns ``%``, ``{``, ``}``, ``:`` and control characters into ``%XX``, so an escaped
 part never holds a separator, a brace or a NUL.  A raw id only ever stands first or last in a

@@ -46,8 +46,8 @@ class _Scripts:
         self.export_thread = _load("export_thread")
         self.import_thread = _load("import_thread")
         self.bucket = _load("bucket")
-        self.migrate_thread = _load("migrate_thread")
-        self.migrate_legacy = _load("migrate_legacy")
+        self.upgrade_thread = _load("upgrade_thread")
+        self.upgrade_legacy = _load("upgrade_legacy")
 
     def all(self) -> tuple[LuaScript, ...]:
         return tuple(v for v in vars(self).values() if isinstance(v, LuaScript))

@@ -24,7 +24,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from redis.exceptions import ResponseError
 
 from aredis_ckpt._async.connect import AsyncScriptRunner, open_client
-from aredis_ckpt._async.migrate import amigrate
+from aredis_ckpt._async.upgrade import aupgrade
 from aredis_ckpt._base import ListQuery, PutPlan, logger, resolve_prefix, schema_version_bytes
 from aredis_ckpt._bridge import AsyncSaverMixin
 from aredis_ckpt._commands import Command, ScriptCall, checked, evalsha
@@ -279,7 +279,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         self._bind_loop()
         for script in SCRIPTS.all():
             await self._redis.script_load(script.source)
-        await amigrate(self)
+        await aupgrade(self)
         self._schema_ok = True
         logger.debug("setup done for prefix %r", self.key_prefix)
 

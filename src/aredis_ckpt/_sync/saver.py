@@ -45,7 +45,7 @@ from aredis_ckpt._config import (
 from aredis_ckpt._keys import BucketKeys, ThreadKeys
 from aredis_ckpt._scripts import SCRIPTS, LuaScript
 from aredis_ckpt._sync.connect import ScriptRunner, open_client
-from aredis_ckpt._sync.migrate import migrate
+from aredis_ckpt._sync.upgrade import upgrade
 
 __all__ = ["RedisSaver"]
 
@@ -279,7 +279,7 @@ class RedisSaver(SaverMixin):
         self._bind_loop()
         for script in SCRIPTS.all():
             self._redis.script_load(script.source)
-        migrate(self)
+        upgrade(self)
         self._schema_ok = True
         logger.debug("setup done for prefix %r", self.key_prefix)
 

@@ -1,4 +1,4 @@
--- migrate_thread (schema 1 -> 2): bring one thread to the version-2 layout and report what its
+-- upgrade_thread (schema 1 -> 2): bring one thread to the version-2 layout and report what its
 -- bucket must hold.  Idempotent: a thread already migrated reports the same entries again.
 -- KEYS: the thread's ten keys under its version-1 key part T1, then, on one server when the key
 --       part changes (a long id: T2 is its digest), the ten keys under T2.

@@ -1,7 +1,9 @@
+# This file is generated from src/aredis_ckpt/_async/upgrade.py -- do not change it.
+# Edit the async source, then run `python scripts/unasync.py`.
 """Schema migration run by ``setup()``: version-1 data brought to version 2, in slices.
 
 Written once; ``scripts/unasync.py`` generates the synchronous twin.  What each step sends is
-built by ``aredis_ckpt._migrate`` (see there for the order of the steps and why it is safe to
+built by ``aredis_ckpt._upgrade`` (see there for the order of the steps and why it is safe to
 interrupt, repeat or run concurrently).
 """
 
@@ -13,16 +15,16 @@ from aredis_ckpt._base import bucket_call, logger
 from aredis_ckpt._commands import Command, ScriptCall, checked, evalsha
 from aredis_ckpt._config import SCHEMA_VERSION
 from aredis_ckpt._keys import ThreadKeys
-from aredis_ckpt._migrate import SLICE, ThreadMove, legacy_cleanup_call, plan_slice, plan_tags
 from aredis_ckpt._scripts import SCRIPTS
+from aredis_ckpt._upgrade import SLICE, ThreadMove, legacy_cleanup_call, plan_slice, plan_tags
 
 if TYPE_CHECKING:
-    from aredis_ckpt._async.saver import AsyncRedisSaver
+    from aredis_ckpt._sync.saver import RedisSaver
 
-__all__ = ["amigrate"]
+__all__ = ["upgrade"]
 
 
-async def amigrate(saver: AsyncRedisSaver) -> int:
+def upgrade(saver: RedisSaver) -> int:
     """Record the schema version of a fresh prefix, or migrate the data under it to the
     current version; returns the number of threads migrated."""
     pk, runner = saver._pk, saver._runner
@@ -32,11 +34,11 @@ async def amigrate(saver: AsyncRedisSaver) -> int:
         schema,
         Command(("EXISTS", pk.legacy_index, legacy_exp), pk.legacy_index),
     ]
-    stored, legacy = checked((await runner.batch(probe)).replies)
+    stored, legacy = checked((runner.batch(probe)).replies)
     version = saver._stored_version(stored, bool(legacy))
     if version is None:
         init = [Command(("SET", pk.schema, str(SCHEMA_VERSION), "NX"), pk.schema), *probe]
-        _, stored, legacy = checked((await runner.batch(init)).replies)
+        _, stored, legacy = checked((runner.batch(init)).replies)
         version = saver._stored_version(stored, bool(legacy))
     if version == SCHEMA_VERSION and not legacy:
         return 0
@@ -46,24 +48,22 @@ async def amigrate(saver: AsyncRedisSaver) -> int:
         read = Command(
             ("ZRANGEBYLEX", pk.legacy_index, "-", "+", "LIMIT", 0, SLICE), pk.legacy_index
         )
-        (members,) = checked((await runner.batch([read])).replies)
+        (members,) = checked((runner.batch([read])).replies)
         if not members:
             break
-        threads += await _migrate(saver, plan_slice(members))
+        threads += _migrate(saver, plan_slice(members))
     while True:
         read = Command(("ZRANGE", legacy_exp, 0, SLICE - 1), legacy_exp)
-        (tags,) = checked((await runner.batch([read])).replies)
+        (tags,) = checked((runner.batch([read])).replies)
         if not tags:
             break
-        threads += await _migrate(saver, plan_tags(tags))
-    checked(
-        (await runner.batch([Command(("SET", pk.schema, str(SCHEMA_VERSION)), pk.schema)])).replies
-    )
+        threads += _migrate(saver, plan_tags(tags))
+    checked((runner.batch([Command(("SET", pk.schema, str(SCHEMA_VERSION)), pk.schema)])).replies)
     logger.debug("prefix %r: %d thread(s) migrated", saver.key_prefix, threads)
     return threads
 
 
-async def _migrate(saver: AsyncRedisSaver, moves: dict[bytes, ThreadMove]) -> int:
+def _migrate(saver: RedisSaver, moves: dict[bytes, ThreadMove]) -> int:
     """One slice: threads to the new layout, their entries into their buckets, then out of
     the version-1 indexes."""
     pk, runner, cluster = saver._pk, saver._runner, saver._cluster
@@ -71,9 +71,7 @@ async def _migrate(saver: AsyncRedisSaver, moves: dict[bytes, ThreadMove]) -> in
     while todo:
         replies = checked(
             (
-                await runner.batch(
-                    [evalsha(SCRIPTS.migrate_thread, m.call(pk, cluster)) for m in todo]
-                )
+                runner.batch([evalsha(SCRIPTS.upgrade_thread, m.call(pk, cluster)) for m in todo])
             ).replies
         )
         again = []
@@ -89,7 +87,7 @@ async def _migrate(saver: AsyncRedisSaver, moves: dict[bytes, ThreadMove]) -> in
         todo = again
     alive = [m for m in moves.values() if m.alive]
     if cluster:
-        await _move_keys(saver, [m for m in alive if m.new != m.old])
+        _move_keys(saver, [m for m in alive if m.new != m.old])
     adds = []
     for move in alive:
         if not (move.members or move.runs) or not saver._global:
@@ -99,13 +97,13 @@ async def _migrate(saver: AsyncRedisSaver, moves: dict[bytes, ThreadMove]) -> in
         call = bucket_call(bucket, move.new, "add", ttl, move.members, add_runs=move.runs)
         adds.append(evalsha(SCRIPTS.bucket, call))
     if adds:
-        checked((await runner.batch(adds)).replies)
+        checked((runner.batch(adds)).replies)
     cleanup = legacy_cleanup_call(pk, list(moves.values()))
-    checked((await runner.batch([evalsha(SCRIPTS.migrate_legacy, cleanup)])).replies)
+    checked((runner.batch([evalsha(SCRIPTS.upgrade_legacy, cleanup)])).replies)
     return len(alive)
 
 
-async def _move_keys(saver: AsyncRedisSaver, moves: list[ThreadMove]) -> None:
+def _move_keys(saver: RedisSaver, moves: list[ThreadMove]) -> None:
     """Cluster: threads whose key part changed move to their new slot (export, import, then
     the old keys go), as copy_thread does."""
     if not moves:
@@ -114,9 +112,7 @@ async def _move_keys(saver: AsyncRedisSaver, moves: list[ThreadMove]) -> None:
     olds = [ThreadKeys(prefix, m.old) for m in moves]
     exported = checked(
         (
-            await runner.batch(
-                [evalsha(SCRIPTS.export_thread, ScriptCall(tk.all, [])) for tk in olds]
-            )
+            runner.batch([evalsha(SCRIPTS.export_thread, ScriptCall(tk.all, [])) for tk in olds])
         ).replies
     )
     imports, unlinks = [], []
@@ -131,5 +127,5 @@ async def _move_keys(saver: AsyncRedisSaver, moves: list[ThreadMove]) -> None:
         imports.append(evalsha(SCRIPTS.import_thread, ScriptCall(new.all, args)))
         unlinks.append(Command(("UNLINK", *old.all), old.all[0]))
     if imports:
-        checked((await runner.batch(imports)).replies)
-        checked((await runner.batch(unlinks)).replies)
+        checked((runner.batch(imports)).replies)
+        checked((runner.batch(unlinks)).replies)

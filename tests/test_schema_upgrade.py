@@ -18,8 +18,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from aredis_ckpt import RedisSaver, SchemaVersionError
 from aredis_ckpt._keys import escape, key_part
-from aredis_ckpt._migrate import plan_slice, plan_tags
-from aredis_ckpt._sync.migrate import _migrate
+from aredis_ckpt._sync.upgrade import _migrate
+from aredis_ckpt._upgrade import plan_slice, plan_tags
 from schema_v1 import V1Writer
 
 LONG_THREAD = "L" * 300  # escaped longer than LONG_PART: version 2 keys it by digest

@@ -1,4 +1,4 @@
--- migrate_legacy (schema 1 -> 2): drop migrated threads' entries from the version-1 indexes,
+-- upgrade_legacy (schema 1 -> 2): drop migrated threads' entries from the version-1 indexes,
 -- which all live in the slot {%G}.  KEYS: the version-1 index (P:{%G}:ix).
 -- ARGV: then per thread: T1, number of index members, those members, number of runs, those
 -- runs.  The thread's TTL bookkeeping goes too, with every entry it lists.

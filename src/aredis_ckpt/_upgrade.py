@@ -1,4 +1,4 @@
-"""Schema 1 -> 2 migration: the calls it sends, built without I/O (``_async/migrate.py`` runs them).
+"""Schema 1 -> 2 migration: the calls it sends, built without I/O (``_async/upgrade.py`` runs them).
 
 Version 1 kept every index across threads in one cluster slot (``P:{%G}:ix``, run sets, TTL
 bookkeeping) and used a thread's escaped id as its key part whatever its length.  Version 2

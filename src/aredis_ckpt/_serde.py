@@ -38,6 +38,7 @@ __all__ = [
     "load_write",
     "pack_len",
     "pack_str",
+    "write_task",
 ]
 
 
@@ -213,6 +214,13 @@ def load_write(serde: SerializerProtocol, blob: bytes) -> tuple[tuple[str, str, 
     task_raw, idx, tag, data, path_raw = ormsgpack.unpackb(blob[2 + n :])
     task_id, task_path = decode(task_raw), decode(path_raw)
     return (task_path, task_id, idx), (task_id, channel, serde.loads_typed(decompress(tag, data)))
+
+
+def write_task(blob: bytes) -> tuple[str, str, int]:
+    """``(task_path, task_id, idx)`` of a stored pending write, without loading its value."""
+    (n,) = struct.unpack_from(">H", blob)
+    task_raw, idx, _, _, path_raw = ormsgpack.unpackb(blob[2 + n :])
+    return decode(path_raw), decode(task_raw), idx
 
 
 def _normalise(value: Any) -> Any:

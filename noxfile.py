@@ -26,6 +26,8 @@ SOURCES = ["src", "tests", "scripts", "examples", "bench", "noxfile.py"]
 #: Server kinds of scripts/redis-servers.py (provisioned on first use, then cached).
 REDIS_MATRIX = ["6.2", "7.0", "valkey-8.0", "8.0"]
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+#: The tests session that also runs the official saver's tests on Redis Stack (stack-7.4).
+STACK_SESSION = "7.0"
 
 
 @nox.session(venv_backend="none")
@@ -42,9 +44,20 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session, redis: str) -> None:
     """The whole suite (conformance included) against one server kind.
 
-    One kind: `nox -s "tests(redis='6.2')"`.
+    One kind: `nox -s "tests(redis='6.2')"`.  The 7.0 session also provisions Redis Stack
+    for the official langgraph-checkpoint-redis saver the migration tests copy from (one
+    session is enough: those tests do not depend on the server kind under test).
     """
-    _pytest(session, redis)
+    _pytest(session, redis, stack=redis == STACK_SESSION)
+
+
+@nox.session(venv_backend="none")
+def quick(session: nox.Session) -> None:
+    """A first check in a few minutes: lint, then the suite on Redis 7.0 without the long
+    stress and model tests (the `slow` marker, tests/conftest.py).  Not part of the default
+    run, which includes all of it."""
+    lint(session)
+    _pytest(session, "7.0", "-m", "not slow")
 
 
 @nox.session(venv_backend="none")
@@ -120,12 +133,20 @@ def _server(session: nox.Session, kind: str) -> str:
     return path
 
 
-def _pytest(session: nox.Session, kind: str, *paths: str, topology: str = "standalone") -> None:
+def _pytest(
+    session: nox.Session,
+    kind: str,
+    *paths: str,
+    topology: str = "standalone",
+    stack: bool = False,
+) -> None:
     env = {
         **_env(),
         "AREDIS_REDIS_SERVER": _server(session, kind),
         "AREDIS_TEST_TOPOLOGY": topology,
     }
+    if stack:
+        env["AREDIS_STACK_SERVER"] = _server(session, "stack-7.4")
     session.run(PY, "-m", "pytest", *(session.posargs or ["-q"]), *paths, env=env)
 
 

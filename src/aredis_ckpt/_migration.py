@@ -246,15 +246,18 @@ def thread_id_list(thread_ids: Iterable[str], what: str) -> list[str]:
 
 
 def checkpoint_ops(
-    item: SourceCheckpoint, written: set[tuple[str, str, str]]
+    item: SourceCheckpoint, written: dict[tuple[str, str, str], bool]
 ) -> list[PutOp | WritesOp]:
     """The ``put`` and ``put_writes`` calls that store one source checkpoint on our saver.
 
-    ``written`` holds the (namespace, channel, version) values already sent for this thread:
-    a value is sent once, with the first checkpoint that references it (values are stored
-    once per version on our side, so later checkpoints only reference it).  Pending writes go
-    one call per task, in the source's order, special channels (errors, interrupts, resumes)
-    apart from ordinary ones so each keeps its index.
+    ``written`` maps the (namespace, channel, version) values already sent for this thread to
+    whether a value was sent (or the "no value" marker): a value is sent once, with the first
+    checkpoint that references it (values are stored once per version on our side, as in
+    LangGraph's own savers, so later checkpoints only reference it).  A source that stores
+    values inline with each checkpoint may give a value for a version another checkpoint had
+    none for: the value is then sent too, replacing the marker.  Pending writes go one call
+    per task, in the source's order, special channels (errors, interrupts, resumes) apart from
+    ordinary ones so each keeps its index.
     """
     tup = item.tuple
     thread_id, ns, cid = item.thread_id, item.checkpoint_ns, item.checkpoint_id
@@ -264,11 +267,13 @@ def checkpoint_ops(
         if parent:
             conf["checkpoint_id"] = parent
     versions = tup.checkpoint["channel_versions"]
+    values = tup.checkpoint["channel_values"]
     new_versions = {}
     for channel, version in versions.items():
         key = (ns, channel, str(version))
-        if key not in written:
-            written.add(key)
+        has_value = channel in values
+        if key not in written or (has_value and not written[key]):
+            written[key] = has_value
             new_versions[channel] = version
     ops: list[PutOp | WritesOp] = [
         PutOp({"configurable": conf}, tup.checkpoint, tup.metadata, new_versions)

@@ -98,7 +98,7 @@ class AsyncSourceReader:
 
     async def _sql(self, sql: str, params: Sequence[Any]) -> builtins.list[Any]:
         conn: Any = getattr(self.source, "conn")  # noqa: B009 - not on BaseCheckpointSaver
-        if hasattr(conn, "connection"):  # a psycopg pool
+        if hasattr(conn, "getconn"):  # a psycopg pool
             async with conn.connection() as pooled:
                 cur = await pooled.execute(sql, params)
                 rows = await cur.fetchall()
@@ -474,7 +474,7 @@ async def _copy_group(
 async def _copy_thread(
     reader: AsyncReader, sink: Any, thread_id: str, report: MigrationReport, shallow: bool
 ) -> None:
-    written: set[tuple[str, str, str]] = set()
+    written: dict[tuple[str, str, str], bool] = {}
     namespaces: set[str] = set()
     first: SourceCheckpoint | None = None
     stream = reader.checkpoints(thread_id)
@@ -503,7 +503,10 @@ async def _copy_thread(
 
 
 async def _add(
-    sink: Any, item: SourceCheckpoint, written: set[tuple[str, str, str]], report: MigrationReport
+    sink: Any,
+    item: SourceCheckpoint,
+    written: dict[tuple[str, str, str], bool],
+    report: MigrationReport,
 ) -> None:
     ops = checkpoint_ops(item, written)
     await sink.add(ops)

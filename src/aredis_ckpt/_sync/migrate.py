@@ -100,7 +100,7 @@ class SourceReader:
 
     def _sql(self, sql: str, params: Sequence[Any]) -> builtins.list[Any]:
         conn: Any = getattr(self.source, "conn")  # noqa: B009 - not on BaseCheckpointSaver
-        if hasattr(conn, "connection"):  # a psycopg pool
+        if hasattr(conn, "getconn"):  # a psycopg pool
             with conn.connection() as pooled:
                 cur = pooled.execute(sql, params)
                 rows = cur.fetchall()
@@ -476,7 +476,7 @@ def _copy_group(
 def _copy_thread(
     reader: Reader, sink: Any, thread_id: str, report: MigrationReport, shallow: bool
 ) -> None:
-    written: set[tuple[str, str, str]] = set()
+    written: dict[tuple[str, str, str], bool] = {}
     namespaces: set[str] = set()
     first: SourceCheckpoint | None = None
     stream = reader.checkpoints(thread_id)
@@ -505,7 +505,10 @@ def _copy_thread(
 
 
 def _add(
-    sink: Any, item: SourceCheckpoint, written: set[tuple[str, str, str]], report: MigrationReport
+    sink: Any,
+    item: SourceCheckpoint,
+    written: dict[tuple[str, str, str], bool],
+    report: MigrationReport,
 ) -> None:
     ops = checkpoint_ops(item, written)
     sink.add(ops)

@@ -17,8 +17,12 @@ from aredis_ckpt._sync.store import RedisStore
 from aredis_ckpt.errors import (
     AredisCheckpointError,
     CorruptedDataError,
+    PayloadTooLargeError,
     ReplicationError,
     SchemaVersionError,
+    ServerConfigError,
+    ServerOutOfMemoryError,
+    UnencryptedDataError,
 )
 
 __all__ = [
@@ -27,12 +31,16 @@ __all__ = [
     "AsyncRedisStore",
     "AsyncShallowRedisSaver",
     "CorruptedDataError",
+    "PayloadTooLargeError",
     "RedisSaver",
     "RedisStore",
     "ReplicationError",
     "SchemaVersionError",
+    "ServerConfigError",
+    "ServerOutOfMemoryError",
     "ShallowRedisSaver",
     "TTLConfig",
+    "UnencryptedDataError",
 ]
 
 __version__ = "0.1.0"

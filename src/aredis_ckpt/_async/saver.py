@@ -23,6 +23,7 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from aredis_ckpt._async.connect import AsyncScriptRunner, open_client
+from aredis_ckpt._async.server_facts import read_server_facts
 from aredis_ckpt._base import (
     ListQuery,
     PutOp,
@@ -43,6 +44,7 @@ from aredis_ckpt._compat import (
 from aredis_ckpt._config import (
     DEFAULT_COMPRESS_THRESHOLD,
     DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_PAYLOAD_BYTES,
     DEFAULT_POOL_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT_MS,
     LIST_PAGE,
@@ -90,6 +92,9 @@ class AsyncRedisSaver(AsyncSaverMixin):
         wait_replicas: int = 0,
         wait_timeout_ms: int = DEFAULT_WAIT_TIMEOUT_MS,
         compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
+        allow_plaintext: bool = False,
+        max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
+        strict_server: bool = False,
     ) -> None:
         self._owned: builtins.list[Any] = []
         client = open_client(
@@ -113,6 +118,9 @@ class AsyncRedisSaver(AsyncSaverMixin):
             wait_replicas=wait_replicas,
             wait_timeout_ms=wait_timeout_ms,
             compress_threshold=compress_threshold,
+            allow_plaintext=allow_plaintext,
+            max_payload_bytes=max_payload_bytes,
+            strict_server=strict_server,
         )
         self._redis = client
         self._runner = AsyncScriptRunner(
@@ -153,6 +161,9 @@ class AsyncRedisSaver(AsyncSaverMixin):
         wait_replicas: int = 0,
         wait_timeout_ms: int = DEFAULT_WAIT_TIMEOUT_MS,
         compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
+        allow_plaintext: bool = False,
+        max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
+        strict_server: bool = False,
     ) -> AsyncIterator[AsyncRedisSaver]:
         """A saver on its own client, closed when the context exits.
 
@@ -167,6 +178,14 @@ class AsyncRedisSaver(AsyncSaverMixin):
         bytes or more are stored zstd-compressed (None: never).  ``redis_client=`` (the
         official package's keyword) uses a client or pool you
         own instead, which is left open.
+
+        Guard rails (docs/reliability.md): with a serializer that encrypts (LangGraph's
+        ``EncryptedSerializer``) records stored unencrypted are refused with
+        ``UnencryptedDataError`` unless ``allow_plaintext=True``; a ``put`` or ``put_writes``
+        of more than ``max_payload_bytes`` (None: no limit) raises ``PayloadTooLargeError``
+        before anything is sent; setup warns once about a server that may evict our keys
+        or has no persistence, and raises ``ServerConfigError`` instead with
+        ``strict_server=True``.
         """
         saver = cls(
             redis_url,
@@ -184,6 +203,9 @@ class AsyncRedisSaver(AsyncSaverMixin):
             wait_replicas=wait_replicas,
             wait_timeout_ms=wait_timeout_ms,
             compress_threshold=compress_threshold,
+            allow_plaintext=allow_plaintext,
+            max_payload_bytes=max_payload_bytes,
+            strict_server=strict_server,
         )
         try:
             yield saver
@@ -265,16 +287,19 @@ class AsyncRedisSaver(AsyncSaverMixin):
             await self._eval(SCRIPTS.shared_apply, shared)
 
     async def asetup(self) -> None:
-        """Load the scripts and record (or check) the schema version; idempotent."""
+        """Load the scripts, record (or check) the schema version and check the server's
+        eviction policy and persistence (see ``strict_server``); idempotent."""
         self._bind_loop()
         key = self._pk.schema
         pipe = self._redis.pipeline(transaction=False)
         pipe.execute_command("SET", key, schema_version_bytes(), "NX")
         pipe.execute_command("GET", key)
-        replies = await pipe.execute()
+        with self._naming("setup", None):
+            replies = await pipe.execute()
         self._check_schema(replies[1])
         for script in SCRIPTS.all():
             await self._redis.script_load(script.source)
+        self._apply_server_facts(await read_server_facts(self._redis))
         logger.debug("setup done for prefix %r", self.key_prefix)
 
     # ------------------------------------------------------------------ checkpoint API
@@ -282,7 +307,8 @@ class AsyncRedisSaver(AsyncSaverMixin):
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         """The checkpoint named by ``config`` (the namespace's latest without a checkpoint_id)."""
         call, thread_id, ns, touch = self._get_tuple_call(config)
-        reply = await self._eval_with_shared(SCRIPTS.get_tuple, call, touch)
+        with self._naming("get_tuple", thread_id):
+            reply = await self._eval_with_shared(SCRIPTS.get_tuple, call, touch)
         if not reply:
             return None
         return self._decode_tuple(thread_id, ns, reply)
@@ -372,9 +398,10 @@ class AsyncRedisSaver(AsyncSaverMixin):
     ) -> RunnableConfig:
         """Store a checkpoint and the values of the channels in ``new_versions``, atomically."""
         call, next_config, shared = self._put_call(config, checkpoint, metadata, new_versions)
-        reply = await self._eval_with_shared(SCRIPTS.put, call, shared, write=True)
-        if self._shallow:
-            await self._apply_shared(cast(bytes, call.args[6]), reply, "remove")  # the tag
+        with self._naming("put", next_config["configurable"]["thread_id"]):
+            reply = await self._eval_with_shared(SCRIPTS.put, call, shared, write=True)
+            if self._shallow:
+                await self._apply_shared(cast(bytes, call.args[6]), reply, "remove")  # the tag
         return next_config
 
     async def aput_writes(
@@ -388,7 +415,8 @@ class AsyncRedisSaver(AsyncSaverMixin):
         if not writes:
             return
         call, touch = self._put_writes_call(config, writes, task_id, task_path)
-        await self._eval_with_shared(SCRIPTS.put_writes, call, touch, write=True)
+        with self._naming("put_writes", config["configurable"]["thread_id"]):
+            await self._eval_with_shared(SCRIPTS.put_writes, call, touch, write=True)
 
     async def _write_batch(self, ops: Sequence[PutOp | WritesOp]) -> None:
         """Many ``put`` / ``put_writes`` calls sent together (internal: migration, import).
@@ -415,11 +443,12 @@ class AsyncRedisSaver(AsyncSaverMixin):
 
     async def _send_batch(self, calls: Sequence[BatchCall]) -> None:
         """Send calls made by ``_batch_calls`` (see ``_write_batch``)."""
-        replies = await self._eval_batch(calls, write=True)
-        if self._shallow:
-            for (script, call, _), reply in zip(calls, replies, strict=True):
-                if script is SCRIPTS.put:
-                    await self._apply_shared(cast(bytes, call.args[6]), reply, "remove")
+        with self._naming("a batch of put / put_writes", None):
+            replies = await self._eval_batch(calls, write=True)
+            if self._shallow:
+                for (script, call, _), reply in zip(calls, replies, strict=True):
+                    if script is SCRIPTS.put:
+                        await self._apply_shared(cast(bytes, call.args[6]), reply, "remove")
 
     async def _get_batch(
         self, configs: Sequence[RunnableConfig]
@@ -431,7 +460,8 @@ class AsyncRedisSaver(AsyncSaverMixin):
             call, thread_id, ns, touch = self._get_tuple_call(config)
             calls.append((SCRIPTS.get_tuple, call, touch))
             names.append((thread_id, ns))
-        replies = await self._eval_batch(calls)
+        with self._naming("get_tuple (batched)", None):
+            replies = await self._eval_batch(calls)
         return [
             self._decode_tuple(thread_id, ns, reply) if reply else None
             for (thread_id, ns), reply in zip(names, replies, strict=True)
@@ -486,25 +516,27 @@ class AsyncRedisSaver(AsyncSaverMixin):
     async def adelete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, value and write of the thread, in every namespace."""
         call = self._delete_thread_call(thread_id)
-        reply = await self._eval_with_shared(SCRIPTS.delete_thread, call, write=True)
-        await self._apply_shared(self._thread(thread_id).tag, reply, "forget")
+        with self._naming("delete_thread", thread_id):
+            reply = await self._eval_with_shared(SCRIPTS.delete_thread, call, write=True)
+            await self._apply_shared(self._thread(thread_id).tag, reply, "forget")
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint, value and write of one thread into another."""
         call = self._copy_thread_call(source_thread_id, target_thread_id)
-        if not self._cluster:
-            await self._eval_with_shared(SCRIPTS.copy_thread, call, write=True)
-            return
-        # On a cluster the two threads live in different slots: read one, write the other.
-        exported = await self._eval(
-            SCRIPTS.export_thread, ScriptCall(self._thread(source_thread_id).all, [])
-        )
-        if not exported:
-            return
-        reply = await self._eval_with_shared(
-            SCRIPTS.import_thread, self._import_call(target_thread_id, exported), write=True
-        )
-        await self._apply_shared(self._thread(target_thread_id).tag, reply, "add")
+        with self._naming("copy_thread", target_thread_id):
+            if not self._cluster:
+                await self._eval_with_shared(SCRIPTS.copy_thread, call, write=True)
+                return
+            # On a cluster the two threads live in different slots: read one, write the other.
+            exported = await self._eval(
+                SCRIPTS.export_thread, ScriptCall(self._thread(source_thread_id).all, [])
+            )
+            if not exported:
+                return
+            reply = await self._eval_with_shared(
+                SCRIPTS.import_thread, self._import_call(target_thread_id, exported), write=True
+            )
+            await self._apply_shared(self._thread(target_thread_id).tag, reply, "add")
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Delete the checkpoints (and their writes) whose metadata ``run_id`` is in run_ids."""
@@ -521,8 +553,9 @@ class AsyncRedisSaver(AsyncSaverMixin):
                 by_thread.setdefault(tag, []).append(run)
         for tag, thread_runs in by_thread.items():
             call = self._delete_runs_call(tag, thread_runs)
-            reply = await self._eval_with_shared(SCRIPTS.delete_runs, call, write=True)
-            await self._apply_shared(tag, reply, "remove")
+            with self._naming("delete_for_runs", None):
+                reply = await self._eval_with_shared(SCRIPTS.delete_runs, call, write=True)
+                await self._apply_shared(tag, reply, "remove")
 
     async def aprune(
         self,
@@ -541,8 +574,9 @@ class AsyncRedisSaver(AsyncSaverMixin):
                 await self.adelete_thread(thread_id)
             else:
                 call = self._prune_call(thread_id, keep)
-                reply = await self._eval_with_shared(SCRIPTS.prune, call, write=True)
-                await self._apply_shared(self._thread(thread_id).tag, reply, "remove")
+                with self._naming("prune", thread_id):
+                    reply = await self._eval_with_shared(SCRIPTS.prune, call, write=True)
+                    await self._apply_shared(self._thread(thread_id).tag, reply, "remove")
 
     async def aget_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]
@@ -551,4 +585,4 @@ class AsyncRedisSaver(AsyncSaverMixin):
         if not channels:
             return {}
         reply = await self._eval(SCRIPTS.delta_history, self._delta_call(config, channels))
-        return self._decode_delta(channels, reply)
+        return self._decode_delta(config, channels, reply)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -111,6 +112,13 @@ def main(
     except SystemExit as exc:  # --help, --version, usage errors
         return int(exc.code or 0)
     ctx = Context(args, stdout=out, stderr=err, stdin=stdin or sys.stdin)
+    # the package logs only its setup() findings above DEBUG (a target server that may evict
+    # or lose our keys): show them as warnings of the command
+    handler = logging.StreamHandler(err)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter(f"{PROG}: warning: %(message)s"))
+    package_logger = logging.getLogger("aredis_ckpt")
+    package_logger.addHandler(handler)
     try:
         return int(args._run(ctx))
     except UsageError as exc:
@@ -132,6 +140,8 @@ def main(
     except BrokenPipeError:
         # the reader of our output went away (`... | head`): nothing more to say
         return EXIT_FAILED
+    finally:
+        package_logger.removeHandler(handler)
 
 
 def _where(ctx: Context) -> str:

@@ -4,7 +4,9 @@
 ``invoke``/``stream`` graphs.  Both store every thread under one Redis Cluster hash tag and do
 each checkpoint operation in one round trip, with no Redis modules.  ``AsyncRedisStore`` /
 ``RedisStore`` are LangGraph's long-term memory store (``BaseStore``) on the same servers, with
-semantic search.
+semantic search.  ``aredis_ckpt.migrate`` copies threads in from any LangGraph saver, and the
+``aredis-ckpt`` command (``aredis_ckpt.cli``) inspects, exports, imports, prunes and migrates
+them.
 """
 
 from aredis_ckpt._async.saver import AsyncRedisSaver

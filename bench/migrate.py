@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import statistics
 import sys
@@ -164,6 +165,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
+    # private throwaway servers: setup()'s warning about their missing persistence is expected
+    logging.getLogger("aredis_ckpt").setLevel(logging.ERROR)
     rows = measure(args.threads, args.depth, args.rounds, lambda m: print(m, file=sys.stderr))
     print("| source | checkpoints | copy, sync (checkpoints/s) | copy, async | verify |")
     print("|---|---|---|---|---|")

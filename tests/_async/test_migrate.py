@@ -83,11 +83,20 @@ async def raw_write_tasks(saver: AsyncRedisSaver, thread_id: str) -> list[Any]:
     return sorted(out)
 
 
-async def snapshot(saver: AsyncRedisSaver) -> dict[bytes, bytes]:
-    """Every key under the saver's prefix with its serialized value."""
-    found = {}
+async def snapshot(saver: AsyncRedisSaver) -> dict[bytes, Any]:
+    """Every key under the saver's prefix with its content (independent of the server's
+    encoding: Valkey may serialize a rewritten hash in another order)."""
+    found: dict[bytes, Any] = {}
     async for key in saver._redis.scan_iter(match=saver.key_prefix + ":*", count=1000):
-        found[key] = await saver._redis.execute_command("DUMP", key)
+        kind = await saver._redis.type(key)
+        if kind == b"hash":
+            found[key] = await saver._redis.hgetall(key)
+        elif kind == b"zset":
+            found[key] = await saver._redis.zrange(key, 0, -1, withscores=True)
+        elif kind == b"set":
+            found[key] = sorted(await saver._redis.smembers(key))
+        else:
+            found[key] = await saver._redis.get(key)
     return found
 
 

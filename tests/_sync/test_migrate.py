@@ -85,11 +85,20 @@ def raw_write_tasks(saver: RedisSaver, thread_id: str) -> list[Any]:
     return sorted(out)
 
 
-def snapshot(saver: RedisSaver) -> dict[bytes, bytes]:
-    """Every key under the saver's prefix with its serialized value."""
-    found = {}
+def snapshot(saver: RedisSaver) -> dict[bytes, Any]:
+    """Every key under the saver's prefix with its content (independent of the server's
+    encoding: Valkey may serialize a rewritten hash in another order)."""
+    found: dict[bytes, Any] = {}
     for key in saver._redis.scan_iter(match=saver.key_prefix + ":*", count=1000):
-        found[key] = saver._redis.execute_command("DUMP", key)
+        kind = saver._redis.type(key)
+        if kind == b"hash":
+            found[key] = saver._redis.hgetall(key)
+        elif kind == b"zset":
+            found[key] = saver._redis.zrange(key, 0, -1, withscores=True)
+        elif kind == b"set":
+            found[key] = sorted(saver._redis.smembers(key))
+        else:
+            found[key] = saver._redis.get(key)
     return found
 
 

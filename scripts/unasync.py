@@ -39,6 +39,12 @@ COMMON = {
     "AsyncSaverMixin": "SaverMixin",
     "AsyncRedisStore": "RedisStore",
     "AsyncStoreMixin": "StoreMixin",
+    "AsyncRedisCache": "RedisCache",
+    "AsyncCacheMixin": "CacheMixin",
+    "acluster_evalsha": "cluster_evalsha",
+    "aget": "get",
+    "aset": "set",
+    "aclear": "clear",
     "AsyncRedis": "Redis",
     "AsyncRedisCluster": "RedisCluster",
     "AsyncSentinel": "Sentinel",
@@ -97,10 +103,10 @@ RULES: list[tuple[str, str, dict[str, str]]] = [
             "aupdate_state": "update_state",
             "asleep": "sleep",
             "skip_async_interrupts": "skip_sync_interrupts",
-            "aget": "get",
             "asearch": "search",
             "adelete": "delete",
             "alist_namespaces": "list_namespaces",
+            "aclear_cache": "clear_cache",
         },
     ),
 ]
@@ -117,7 +123,7 @@ LEFTOVER = re.compile(
     r"delete_thread|copy_thread|delete_for_runs|prune|setup|get_delta_channel_history|"
     r"invoke|stream|get_state|get_state_history|update_state|"
     r"batch|get|search|delete|list_namespaces|sweep_ttl|embed_documents|embed_query|"
-    r"drop_if_closed|release_surely))\b"
+    r"drop_if_closed|release_surely|set|clear|clear_cache|cluster_evalsha))\b"
 )
 
 

@@ -1,4 +1,4 @@
-"""The pure part of the migration: which values a source checkpoint's put carries."""
+"""The pure parts of the migration and of the operator commands' key arithmetic."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 from langgraph.checkpoint.base import ERROR, INTERRUPT, CheckpointTuple, empty_checkpoint
 
 from aredis_ckpt._base import PutOp, WritesOp
+from aredis_ckpt._inventory import glob_escape, key_kind, key_tag
+from aredis_ckpt._keys import escape
 from aredis_ckpt._migration import SourceCheckpoint, checkpoint_ops
 
 
@@ -47,3 +49,15 @@ def test_writes_go_one_call_per_task_with_special_channels_apart() -> None:
         ("task-1", [(ERROR, "boom"), (INTERRUPT, "q")], "~path"),
         ("task-2", [("x", 2)], ""),
     ]
+
+
+def test_keys_under_a_prefix_are_told_apart() -> None:
+    prefix = b"app*[1]"
+    assert glob_escape(prefix) == rb"app\*\[1\]"
+    kinds = {b"app*[1]:{" + escape(tid) + b"}:c": "thread" for tid in ("", "%", "%GX", "a:b", "%C")}
+    kinds[b"app*[1]:{%G}:ix"] = "shared"
+    kinds[b"app*[1]:{%Sapp*[1]}:it"] = "store"
+    kinds[b"app*[1]:{%Capp*[1]:3}:g"] = "cache"
+    kinds[b"app*[1]:{%Z}:x"] = "other"
+    kinds[b"app*[1]:plain"] = "other"
+    assert {k: key_kind(key_tag(prefix, k)) for k in kinds} == kinds

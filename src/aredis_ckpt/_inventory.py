@@ -12,12 +12,23 @@ from typing import Any, Final
 
 from aredis_ckpt._keys import GLOBAL_TAG, escape
 
-__all__ = ["PrefixStats", "ThreadSummary", "glob_escape", "key_tag", "thread_tag_matches"]
+__all__ = [
+    "PrefixStats",
+    "ThreadSummary",
+    "glob_escape",
+    "key_kind",
+    "key_tag",
+    "thread_tag_matches",
+]
 
 #: Keys per SCAN call and per pipelined batch of reads.
 SCAN_COUNT: Final = 500
 #: The store's keys under a prefix carry the tag ``{%S<prefix>}`` (see ``_store_base.py``).
 STORE_TAG_START: Final = b"%S"
+#: ... and a node cache's the tags ``{%C<prefix>:<bucket>}`` (see ``_cache_base.py``).
+CACHE_TAG_START: Final = b"%C"
+
+_ESCAPED = re.compile(rb"%[0-9A-F]{2}")
 
 _GLOB_SPECIAL = re.compile(rb"([\\*?\[\]])")
 
@@ -42,13 +53,22 @@ def thread_tag_matches(tag: bytes, thread_id: str) -> bool:
 
 
 def key_kind(tag: bytes | None) -> str:
-    """``thread``, ``shared`` (the prefix's indexes), ``store`` or ``other``."""
+    """``thread``, ``shared`` (the prefix's indexes), ``store``, ``cache`` or ``other``.
+
+    Escaping writes ``%`` only alone (the empty id) or before two hex digits, so the tags of
+    the shared indexes (``%G``), a store (``%S...``) and a node cache (``%C...``) under the same
+    prefix are never a thread's.
+    """
     if tag is None:
         return "other"
     if tag == GLOBAL_TAG:
         return "shared"
     if tag.startswith(STORE_TAG_START):
         return "store"
+    if tag.startswith(CACHE_TAG_START):
+        return "cache"
+    if tag.startswith(b"%") and tag != b"%" and not _ESCAPED.match(tag):
+        return "other"
     return "thread"
 
 

@@ -60,7 +60,7 @@ from aredis_ckpt.errors import (
     UnencryptedDataError,
 )
 
-__all__ = ["BaseRedisSaver", "ListQuery", "ScriptCall"]
+__all__ = ["BaseRedisSaver", "ListQuery", "PutOp", "ScriptCall", "WritesOp"]
 
 logger = logging.getLogger("aredis_ckpt")
 
@@ -79,6 +79,26 @@ class ScriptCall:
 
     keys: Sequence[bytes]
     args: Sequence[Arg]
+
+
+@dataclass
+class PutOp:
+    """The arguments of one ``put``, for the savers' internal batched write path."""
+
+    config: RunnableConfig
+    checkpoint: Checkpoint
+    metadata: CheckpointMetadata
+    new_versions: ChannelVersions
+
+
+@dataclass
+class WritesOp:
+    """The arguments of one ``put_writes``, for the savers' internal batched write path."""
+
+    config: RunnableConfig
+    writes: Sequence[tuple[str, Any]]
+    task_id: str
+    task_path: str = ""
 
 
 @dataclass
@@ -590,6 +610,11 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         thread_id = _thread_id(conf, "list")
         if before is not None:
             before_thread = _configurable(before, "list(before=...)").get("thread_id")
+            if before_thread is not None and not isinstance(before_thread, str):
+                raise TypeError(
+                    "list(before=...): thread_id must be a str, got "
+                    f"{type(before_thread).__name__} {before_thread!r}"
+                )
             if before_thread is not None and before_thread != thread_id:
                 raise ValueError(
                     f"list: before= names thread {before_thread!r} but config names thread "

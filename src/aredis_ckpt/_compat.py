@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import anyio
@@ -53,6 +53,7 @@ __all__ = [
     "RedisCluster",
     "Retry",
     "Sentinel",
+    "aclose_iterator",
     "acluster_evalsha",
     "adrop_if_closed",
     "aembed_queries",
@@ -60,6 +61,7 @@ __all__ = [
     "arelease_surely",
     "asleep",
     "async_default_retry",
+    "close_iterator",
     "cluster_evalsha",
     "drop_if_closed",
     "embed_queries",
@@ -117,6 +119,21 @@ async def asleep(seconds: float) -> None:
 def sleep(seconds: float) -> None:
     """Wait, blocking the calling thread (the async twin is ``asleep``)."""
     time.sleep(seconds)
+
+
+async def aclose_iterator(iterator: AsyncIterator[Any]) -> None:
+    """Close an async generator (releasing what its ``finally`` blocks hold) before it is
+    exhausted; other iterators have nothing to close (the sync twin is ``close_iterator``)."""
+    close = getattr(iterator, "aclose", None)
+    if close is not None:
+        await close()
+
+
+def close_iterator(iterator: Iterator[Any]) -> None:
+    """Close a generator before it is exhausted (the async twin is ``aclose_iterator``)."""
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        close()
 
 
 async def aembed_texts(embeddings: Embeddings, texts: list[str]) -> list[list[float]]:

@@ -1,9 +1,10 @@
 """Key schema: every Redis key name the savers use, built by escaping, never parsed back.
 
 ``P`` is the key prefix, ``T`` the escaped thread id, ``N`` an escaped namespace, ``cid`` a raw
-checkpoint id, ``\\0`` a NUL byte.  A thread owns exactly ten keys, whatever its length or number
-of namespaces, all carrying the Redis Cluster hash tag ``{T}`` so that every thread operation is
-one atomic script even on a cluster::
+checkpoint id, ``\\0`` a NUL byte.  A thread owns the fixed set of keys below, whatever its length
+or number of namespaces (a key with nothing to hold does not exist: a thread whose checkpoints
+carry no run id has no ``r``), all carrying the Redis Cluster hash tag ``{T}`` so that every
+thread operation is one atomic script even on a cluster::
 
     P:{T}:t    STRING  the thread id
     P:{T}:n    HASH    N -> namespace
@@ -105,7 +106,8 @@ def _thread_keys(prefix: bytes, thread_id: str) -> ThreadKeys:
 
 
 class ThreadKeys:
-    """The ten keys of one thread; all of them hash to the same Redis Cluster slot."""
+    """The key names of one thread (the ones holding data exist); all of them hash to the same
+    Redis Cluster slot."""
 
     __slots__ = ("all", "base", "tag")
 

@@ -26,7 +26,9 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from aredis_ckpt._base import (
     ListQuery,
+    PutOp,
     ScriptCall,
+    WritesOp,
     logger,
     resolve_prefix,
     schema_version_bytes,
@@ -53,6 +55,9 @@ from aredis_ckpt._sync.connect import ScriptRunner, open_client
 from aredis_ckpt._sync.server_facts import read_server_facts
 
 __all__ = ["RedisSaver"]
+
+# A thread script, its call, and (on a cluster) the shared-slot call that goes with it.
+BatchCall = tuple[LuaScript, ScriptCall, ScriptCall | None]
 
 
 class RedisSaver(SaverMixin):
@@ -324,11 +329,19 @@ class RedisSaver(SaverMixin):
             for item in self._alist_cluster_global(query):
                 yield item
             return
+        for items in self._list_pages(query):
+            for item in items:
+                yield self._decode_list_item(query, item)
+
+    def _list_pages(self, query: ListQuery) -> Iterator[Sequence[Any]]:
+        """The list script's raw items, a page (one round trip) at a time.
+
+        Not for ``list(None)`` on a cluster (see ``_alist_cluster_global``).
+        """
         while True:
             call = ScriptCall(query.keys, query.page_args(self._pk.prefix))
             cursor, items = self._eval(SCRIPTS.list, call)
-            for item in items:
-                yield self._decode_list_item(query, item)
+            yield items
             if not query.advance(cursor, len(items)):
                 return
 
@@ -404,6 +417,101 @@ class RedisSaver(SaverMixin):
         call, touch = self._put_writes_call(config, writes, task_id, task_path)
         with self._naming("put_writes", config["configurable"]["thread_id"]):
             self._eval_with_shared(SCRIPTS.put_writes, call, touch, write=True)
+
+    def _write_batch(self, ops: Sequence[PutOp | WritesOp]) -> None:
+        """Many ``put`` / ``put_writes`` calls sent together (internal: migration, import).
+
+        Each call is built by the same ``_put_call`` / ``_put_writes_call`` as ``aput`` /
+        ``aput_writes`` and stays one atomic script; the batch costs one round trip on one
+        server (see ``_eval_batch``).  The calls run in order.
+        """
+        self._send_batch(self._batch_calls(ops))
+
+    def _batch_calls(self, ops: Sequence[PutOp | WritesOp]) -> builtins.list[BatchCall]:
+        """The script calls of ``ops``, built (and serialized) now, sent by ``_send_batch``."""
+        calls: builtins.list[BatchCall] = []
+        for op in ops:
+            if isinstance(op, PutOp):
+                call, _, shared = self._put_call(
+                    op.config, op.checkpoint, op.metadata, op.new_versions
+                )
+                calls.append((SCRIPTS.put, call, shared))
+            elif op.writes:
+                call, touch = self._put_writes_call(op.config, op.writes, op.task_id, op.task_path)
+                calls.append((SCRIPTS.put_writes, call, touch))
+        return calls
+
+    def _send_batch(self, calls: Sequence[BatchCall]) -> None:
+        """Send calls made by ``_batch_calls`` (see ``_write_batch``)."""
+        with self._naming("a batch of put / put_writes", None):
+            replies = self._eval_batch(calls, write=True)
+            if self._shallow:
+                for (script, call, _), reply in zip(calls, replies, strict=True):
+                    if script is SCRIPTS.put:
+                        self._apply_shared(cast(bytes, call.args[6]), reply, "remove")
+
+    def _get_batch(
+        self, configs: Sequence[RunnableConfig]
+    ) -> builtins.list[CheckpointTuple | None]:
+        """``get_tuple`` of many configs in one pipeline (internal: migration checks)."""
+        calls = []
+        names = []
+        for config in configs:
+            call, thread_id, ns, touch = self._get_tuple_call(config)
+            calls.append((SCRIPTS.get_tuple, call, touch))
+            names.append((thread_id, ns))
+        with self._naming("get_tuple (batched)", None):
+            replies = self._eval_batch(calls)
+        return [
+            self._decode_tuple(thread_id, ns, reply) if reply else None
+            for (thread_id, ns), reply in zip(names, replies, strict=True)
+        ]
+
+    def _eval_batch(
+        self,
+        calls: Sequence[BatchCall],
+        *,
+        write: bool = False,
+    ) -> builtins.list[Any]:
+        """Thread scripts in one pipeline, with what ``_eval_with_shared`` adds to each.
+
+        One round trip on one server or Sentinel (``WAIT`` rides at its end); on a cluster
+        redis-py sends each node its part, and the shared-slot updates follow in a second
+        pipeline.  Every script here is idempotent, so a NOSCRIPT reply (restart, failover)
+        loads the scripts and sends the whole batch again.  A cluster with ``wait_replicas``
+        takes the calls one by one.
+        """
+        if not calls:
+            return []
+        if write and self._cluster and self._wait_replicas > 0:
+            return [
+                self._eval_with_shared(script, call, shared, write=True)
+                for script, call, shared in calls
+            ]
+        wait = write and self._wait_replicas > 0
+        self._bind_loop()
+        for attempt in (1, 2):
+            pipe = self._redis.pipeline(transaction=False)
+            for script, call, _ in calls:
+                pipe.execute_command("EVALSHA", script.sha, len(call.keys), *call.keys, *call.args)
+            if wait:
+                pipe.execute_command("WAIT", self._wait_replicas, self._wait_timeout_ms)
+            with self._limiter:
+                replies = pipe.execute(raise_on_error=False)
+            if attempt == 1 and any(isinstance(r, NoScriptError) for r in replies):
+                for script in {script.name: script for script, _, _ in calls}.values():
+                    self._redis.script_load(script.source)
+                continue
+            for reply in replies:
+                if isinstance(reply, Exception):
+                    raise reply
+            if wait:
+                self._check_replicas(calls[0][0].name, int(replies.pop()))
+            shared = [(SCRIPTS.shared_apply, s, None) for _, _, s in calls if s is not None]
+            if shared:
+                self._eval_batch(shared)
+            return replies
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def delete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, value and write of the thread, in every namespace."""

@@ -131,7 +131,9 @@ def _run(ctx: Context) -> int:
             from aredis_ckpt._server import RedisServer
 
             try:
-                server = stack.enter_context(RedisServer())
+                # with an append-only file in its own folder, as a server that keeps
+                # checkpoints should run (and as the saver's setup() checks)
+                server = stack.enter_context(RedisServer(extra_args=["--appendonly", "yes"]))
             except RuntimeError as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
                 raise Failure(

@@ -110,6 +110,17 @@ def test_demo_runs_on_the_given_server(cli: Run, redis_url: str) -> None:
     assert "restored 4 messages" in out and "deleted" in out
 
 
+def test_demo_on_its_throwaway_server_warns_of_nothing(
+    redis_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the throwaway server keeps an append-only file, so setup() finds nothing to report
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["demo"], stdout=out, stderr=err) == 0
+    assert "throwaway server stopped" in out.getvalue()
+    assert err.getvalue() == ""
+
+
 def test_demo_says_what_is_missing(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -26,15 +26,44 @@ SOURCES = ["src", "tests", "scripts", "examples", "bench", "noxfile.py"]
 #: Server kinds of scripts/redis-servers.py (provisioned on first use, then cached).
 REDIS_MATRIX = ["6.2", "7.0", "valkey-8.0", "8.0"]
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+#: The tests session that also runs the official saver's tests on Redis Stack (stack-7.4).
+STACK_SESSION = "7.0"
+#: pytest-xdist workers per suite run.  A suite run keeps about half a core busy (most of its
+#: time is spent waiting on servers, expiries and failovers), so one worker more than there are
+#: cores about halves its wall time on a 2-core machine.  AREDIS_TEST_WORKERS overrides it
+#: (0: no workers, the plain sequential run).
+WORKERS = os.environ.get("AREDIS_TEST_WORKERS") or str((os.cpu_count() or 1) + 1)
 
 
 @nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
-    """ruff, mypy --strict on the package (generated code included), generator up to date."""
+    """ruff, mypy --strict on the package (generated code included), generator up to date, no
+    merge conflict markers."""
     session.run(PY, "-m", "ruff", "check", *SOURCES)
     session.run(PY, "-m", "ruff", "format", "--check", *SOURCES)
     session.run(PY, "-m", "mypy")
     session.run(PY, "scripts/unasync.py", "--check")
+    _no_conflict_markers(session)
+
+
+def _no_conflict_markers(session: nox.Session) -> None:
+    """Merge conflict markers left in any tracked file (docstrings and Markdown included,
+    where no linter would notice them)."""
+    files = subprocess.run(["git", "ls-files", "-z"], capture_output=True, check=True).stdout.split(
+        b"\0"
+    )
+    found = []
+    for name in filter(None, files):
+        try:
+            with open(name, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        except (UnicodeDecodeError, FileNotFoundError, IsADirectoryError):
+            continue
+        for number, line in enumerate(lines, 1):
+            if line.startswith(("<<<<<<< ", ">>>>>>> ")) or line == "=======":
+                found.append(f"{name.decode()}:{number}: {line[:60]}")
+    if found:
+        session.error("merge conflict markers:\n" + "\n".join(found))
 
 
 @nox.session(venv_backend="none")
@@ -42,9 +71,20 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session, redis: str) -> None:
     """The whole suite (conformance included) against one server kind.
 
-    One kind: `nox -s "tests(redis='6.2')"`.
+    One kind: `nox -s "tests(redis='6.2')"`.  The 7.0 session also provisions Redis Stack
+    for the official langgraph-checkpoint-redis saver the migration tests copy from (one
+    session is enough: those tests do not depend on the server kind under test).
     """
-    _pytest(session, redis)
+    _pytest(session, redis, stack=redis == STACK_SESSION)
+
+
+@nox.session(venv_backend="none")
+def quick(session: nox.Session) -> None:
+    """A first check in a few minutes: lint, then the suite on Redis 7.0 without the long
+    stress and model tests (the `slow` marker, tests/conftest.py).  Not part of the default
+    run, which includes all of it."""
+    lint(session)
+    _pytest(session, "7.0", options=("-m", "not slow"))
 
 
 @nox.session(venv_backend="none")
@@ -68,12 +108,16 @@ def tls(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def tests_python(session: nox.Session) -> None:
-    """The suite on every CPython 3.10-3.13 found on the machine (one venv each)."""
+    """The suite on every other CPython 3.10-3.13 found on the machine (one venv each); nox's
+    own interpreter is the one every `tests` session runs on."""
     found = {v: exe for v in PYTHONS if (exe := _find_python(v))}
     session.log(f"interpreters: {found}")
     if not found:
         session.error("no CPython 3.10-3.13 found")
     server = _server(session, "7.0")
+    own = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if found.pop(own, None):
+        session.log(f"{own}: nox's own interpreter, which the `tests` sessions run on")
     for version, exe in found.items():
         venv = os.path.join(".nox", f"py{version}")
         if not os.path.exists(os.path.join(venv, "bin", "python")):
@@ -81,7 +125,7 @@ def tests_python(session: nox.Session) -> None:
         python = os.path.join(venv, "bin", "python")
         session.run(python, "-m", "pip", "install", "-q", "-e", ".[dev]", external=True)
         session.run(
-            python, "-m", "pytest", *(session.posargs or ["-q"]),
+            python, "-m", "pytest", *(session.posargs or ["-q"]), *_workers(),
             env={**_env(), "AREDIS_REDIS_SERVER": server},
             external=True,
         )  # fmt: skip
@@ -98,10 +142,15 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def bench(session: nox.Session) -> None:
-    """Benchmarks against InMemorySaver, SQLite and PostgreSQL savers (not a test: no timing
-    assertions); rewrites docs/benchmarks.md.  `-- --quick` for the smoke run.  Needs the
-    `bench` extra; not part of the default run."""
+    """Benchmarks against InMemorySaver, the floor (InMemorySaver + one raw round trip), SQLite,
+    PostgreSQL and the official langgraph-checkpoint-redis on Redis Stack (not a test: no
+    timing assertions); rewrites docs/benchmarks.md.  `-- --quick` for the smoke run.  Needs
+    the `bench` extra; not part of the default run."""
     session.run(PY, "-m", "pip", "install", "-q", "-e", ".[bench]", external=True)
+    try:  # the official saver's server; without it the report says why its rows are missing
+        session.run(PY, "scripts/redis-servers.py", "ensure", "stack-7.4")
+    except nox.command.CommandFailed:
+        session.warn("Redis Stack (stack-7.4) unavailable: the official saver will be skipped")
     env = _env()
     for name in ("AREDIS_BENCH_OFFICIAL_REDIS_URL", "AREDIS_BENCH_PG_BIN"):
         if name in os.environ:
@@ -120,13 +169,29 @@ def _server(session: nox.Session, kind: str) -> str:
     return path
 
 
-def _pytest(session: nox.Session, kind: str, *paths: str, topology: str = "standalone") -> None:
+def _pytest(
+    session: nox.Session,
+    kind: str,
+    *paths: str,
+    topology: str = "standalone",
+    stack: bool = False,
+    options: tuple[str, ...] = (),
+) -> None:
     env = {
         **_env(),
         "AREDIS_REDIS_SERVER": _server(session, kind),
         "AREDIS_TEST_TOPOLOGY": topology,
     }
-    session.run(PY, "-m", "pytest", *(session.posargs or ["-q"]), *paths, env=env)
+    if stack:
+        env["AREDIS_STACK_SERVER"] = _server(session, "stack-7.4")
+    workers = _workers() if not paths else []
+    session.run(
+        PY, "-m", "pytest", *(session.posargs or ["-q"]), *workers, *options, *paths, env=env
+    )
+
+
+def _workers() -> list[str]:
+    return ["-n", WORKERS] if WORKERS != "0" else []
 
 
 def _find_python(version: str) -> str | None:

@@ -6,6 +6,7 @@ a 50-turn conversation.
 from __future__ import annotations
 
 import gc
+import itertools
 import time
 import traceback
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from _graphs import build_agent, build_fanout, fanout_input, turn_input
-from _savers import Backend, Loop, Saver
+from _savers import Backend, Loop, Saver, server_time
 
 
 @dataclass
@@ -23,6 +24,8 @@ class AgentResult:
     steps: int = 0
     seconds: float = 0.0
     steps_per_conversation: int = 0
+    #: what the saver's Redis did per batch (``_savers.server_time``), for Redis backends
+    server: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _conversation_sync(graph: Any, thread: str, turns: int) -> None:
@@ -69,6 +72,15 @@ def agent(
         else:
             _conversation_sync(graph, thread, turns)
         res.steps_per_conversation = _count_steps(res.saver, loop, thread)
+    # the server CPU that reading the counters itself costs, taken off every batch's figure
+    idle_cpu: dict[str, float] = {}
+    for res in results:
+        b = res.saver.backend
+        if b.key not in idle_cpu and b.server_stats() is not None:
+            reads = [b.server_stats() for _ in range(4)]
+            idle_cpu[b.key] = min(
+                server_time(x, y)["cpu_usec"] for x, y in itertools.pairwise(reads)
+            )
     count = len(results)
     for rep in range(reps):
         shift = (rep * count) // max(reps, 1)
@@ -77,6 +89,7 @@ def agent(
             res, graph = results[i], graphs[i]
             gc.collect()
             threads = [f"agent-{res.saver.key}-{rep}-{c}" for c in range(conversations)]
+            stats0 = res.saver.backend.server_stats()
             t0 = time.perf_counter()
             if res.saver.is_async:
 
@@ -89,6 +102,11 @@ def agent(
                 for thread in threads:
                     _conversation_sync(graph, thread, turns)
             dt = time.perf_counter() - t0
+            if stats0 is not None:
+                # only this batch ran meanwhile: the server's work is this saver's
+                st = server_time(stats0, res.saver.backend.server_stats())
+                st["cpu_usec"] = max(st["cpu_usec"] - idle_cpu[res.saver.backend.key], 0.0)
+                res.server.append(st)
             steps = conversations * res.steps_per_conversation
             res.rates.append(steps / dt)
             res.steps += steps

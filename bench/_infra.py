@@ -44,6 +44,45 @@ def start_redis() -> RedisServer:
     return RedisServer(extra_args=["--enable-debug-command", "yes"]).start()
 
 
+class StackUnavailable(RuntimeError):
+    pass
+
+
+STACK_KIND = "stack-7.4"
+
+
+def find_stack_server() -> str:
+    """The Redis Stack wrapper ``scripts/redis-servers.py`` provisions (RediSearch + RedisJSON
+    loaded), as that script reports it; it is never provisioned from here."""
+    script = Path(__file__).resolve().parent.parent / "scripts" / "redis-servers.py"
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(script), "path", STACK_KIND],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise StackUnavailable(f"{script.name} path {STACK_KIND} failed: {exc}") from exc
+    lines = proc.stdout.strip().splitlines()
+    path = lines[-1].strip() if lines else ""
+    if proc.returncode != 0 or not os.path.isabs(path) or not os.access(path, os.X_OK):
+        raise StackUnavailable(
+            f"Redis Stack is not provisioned (`python scripts/redis-servers.py ensure "
+            f"{STACK_KIND}` installs it): {(proc.stdout + proc.stderr).strip()[-300:]}"
+        )
+    return path
+
+
+def start_stack() -> RedisServer:
+    """A private Redis Stack server for the official langgraph-checkpoint-redis."""
+    binary = find_stack_server()
+    try:
+        return RedisServer(binary).start()
+    except Exception as exc:
+        raise StackUnavailable(
+            f"Redis Stack ({binary}) did not start: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
 # --------------------------------------------------------------------------- PostgreSQL
 
 
@@ -203,6 +242,7 @@ class Machine:
     platform: str
     packages: dict[str, str]
     redis_version: str = "?"
+    official_redis: str = "not run"
     postgres_version: str = "not run"
     postgres_settings: str = ""
     sqlite_version: str = ""

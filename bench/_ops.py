@@ -138,6 +138,8 @@ def fill(
         t0 = time.perf_counter()
         filler = b.fill_saver(stack)
         for depth in depths:
+            if b.max_depth is not None and depth > b.max_depth:
+                continue
             read = ThreadWriter(template, b.sync_saver, f"bench-d{depth}-read")
             read.fill(filler, depth, writes=True)
             write = ThreadWriter(template, b.sync_saver, f"bench-d{depth}-write")

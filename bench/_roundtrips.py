@@ -254,6 +254,38 @@ def aredis_counts(redis_port: int, loop: Any, template: Template) -> list[OpCoun
     return out
 
 
+def floor_counts(redis_port: int, db: int, loop: Any, template: Template) -> list[OpCounts]:
+    """The floor's round trips (one per operation by construction: this checks it)."""
+    import redis
+    from _floor import FloorSaver
+
+    proxy = CountingProxy(redis_port)
+    admin = redis.Redis(host=LOOPBACK, port=redis_port, db=db)
+    saver = FloorSaver(LOOPBACK, proxy.port, db)
+    out = []
+    try:
+        for is_async in (False, True):
+            res = OpCounts("floor (async)" if is_async else "floor")
+            for op, fn in _ops(saver, is_async, loop, template, f"rt-floor-{int(is_async)}"):
+                fn()
+                p0, c0 = proxy.count(), _commandstats(admin)
+                fn()
+                diff = _diff(c0, _commandstats(admin))
+                res.counts[op] = {
+                    "round_trips": proxy.count() - p0,
+                    "server_commands": sum(diff.values()),
+                    "top_level_commands": sum(diff.values()),
+                    "detail": _describe_redis(diff),
+                }
+            out.append(res)
+    finally:
+        saver.close()
+        loop.run(saver.aclose())
+        admin.close()
+        proxy.close()
+    return out
+
+
 def official_counts(url: str, loop: Any, template: Template) -> list[OpCounts]:
     import redis
     import redis.asyncio as aredis_py
@@ -264,7 +296,8 @@ def official_counts(url: str, loop: Any, template: Template) -> list[OpCounts]:
     host, port = parsed.get("host", LOOPBACK), int(parsed.get("port", 6379))
     proxy = CountingProxy(port, host)
     admin = redis.Redis.from_url(url)
-    proxied = {k: v for k, v in parsed.items() if k not in ("host", "port")}
+    # redis-py 8 keeps pool internals in connection_kwargs: pass on what names the server only
+    proxied = {k: v for k, v in parsed.items() if k in ("db", "username", "password")}
     out = []
     try:
         for is_async in (False, True):

@@ -66,6 +66,8 @@ class Backend:
     keyspace: bool = False
     #: unrelated keys in the database the saver uses
     unrelated: int = 0
+    #: deepest history the per-operation workload loads (None: every depth)
+    max_depth: int | None = None
 
     def open(self, stack: contextlib.ExitStack, loop: Loop) -> None:
         raise NotImplementedError
@@ -80,6 +82,10 @@ class Backend:
 
     def storage_total(self) -> int | None:
         """A store-wide figure whose delta around a workload is the bytes it added."""
+        return None
+
+    def server_stats(self) -> dict[str, Any] | None:
+        """The server's counters (see :func:`redis_server_stats`), for Redis backends."""
         return None
 
     def _add(self, saver: Any, is_async: bool) -> None:
@@ -141,6 +147,41 @@ class InMemoryBackend(Backend):
             if tid == thread_id:
                 total += sum(len(w[2][1]) for w in writes.values())
         return {"payload": total}
+
+
+class FloorBackend(Backend):
+    """The physical floor (``_floor.FloorSaver``): InMemorySaver plus one raw round trip per
+    operation to database ``db`` of the private Redis.  Both APIs share one saver."""
+
+    def __init__(self, server_url: str, db: int) -> None:
+        import redis
+
+        super().__init__(
+            "floor",
+            "floor",
+            "floor: InMemorySaver + 1 raw round trip",
+            "floor: InMemorySaver + 1 raw round trip (async)",
+        )
+        self.url = server_url.rsplit("/", 1)[0] + f"/{db}"
+        self.db = db
+        self.admin = redis.Redis.from_url(self.url)
+        kw = self.admin.connection_pool.connection_kwargs
+        self.host, self.port = str(kw["host"]), int(kw["port"])
+
+    def open(self, stack: contextlib.ExitStack, loop: Loop) -> None:
+        from _floor import FloorSaver
+
+        stack.callback(self.admin.close)
+        self.admin.flushdb()
+        self.saver = FloorSaver(self.host, self.port, self.db)
+        self.sync_saver = self.saver
+        stack.callback(self.saver.close)
+        stack.callback(lambda: loop.run(self.saver.aclose()))
+        self._add(self.saver, False)
+        self._add(self.saver, True)
+
+    def server_stats(self) -> dict[str, Any]:
+        return redis_server_stats(self.admin)
 
 
 class ARedisBackend(Backend):
@@ -205,11 +246,17 @@ class ARedisBackend(Backend):
     def storage_total(self) -> int | None:
         return int(self.admin.info("memory")["used_memory"])
 
+    def server_stats(self) -> dict[str, Any]:
+        return redis_server_stats(self.admin)
+
 
 class OfficialRedisBackend(Backend):
-    """``langgraph-checkpoint-redis`` on the Redis named by $AREDIS_BENCH_OFFICIAL_REDIS_URL."""
+    """``langgraph-checkpoint-redis`` on Redis Stack: the run's own server, or the one named by
+    $AREDIS_BENCH_OFFICIAL_REDIS_URL."""
 
     def __init__(self, url: str) -> None:
+        import redis
+
         super().__init__(
             "official",
             "langgraph-checkpoint-redis",
@@ -217,13 +264,12 @@ class OfficialRedisBackend(Backend):
             "official AsyncRedisSaver",
         )
         self.url = url
+        self.admin = redis.Redis.from_url(self.url)
 
     def open(self, stack: contextlib.ExitStack, loop: Loop) -> None:
-        import redis
         from langgraph.checkpoint.redis import RedisSaver
         from langgraph.checkpoint.redis.aio import AsyncRedisSaver
 
-        self.admin = redis.Redis.from_url(self.url)
         stack.callback(self.admin.close)
         sync = stack.enter_context(RedisSaver.from_conn_string(self.url))
         sync.setup()
@@ -245,6 +291,9 @@ class OfficialRedisBackend(Backend):
 
     def storage_total(self) -> int | None:
         return int(self.admin.info("memory")["used_memory"])
+
+    def server_stats(self) -> dict[str, Any]:
+        return redis_server_stats(self.admin)
 
 
 class SqliteBackend(Backend):
@@ -378,36 +427,79 @@ def official_url() -> str | None:
     return os.environ.get(OFFICIAL_ENV, "").strip() or None
 
 
-def official_skip_reason() -> str | None:
-    url = official_url()
-    if not url:
-        return f"${OFFICIAL_ENV} is not set (it must name a Redis 8 / Redis Stack server)"
+def official_package_missing() -> str | None:
+    """Why the official saver cannot run in this environment, or None."""
     try:
         import langgraph.checkpoint.redis  # noqa: F401
-    except ImportError:
+    except ImportError as exc:
         return (
-            f"${OFFICIAL_ENV} is set but langgraph-checkpoint-redis is not installed "
-            "(pip install langgraph-checkpoint-redis)"
+            f"langgraph-checkpoint-redis is not installed ({exc}); it comes with the `bench` "
+            "extra: pip install -e '.[bench]'"
         )
+    return None
+
+
+def official_server_problem(url: str) -> str | None:
+    """Why the server at ``url`` cannot hold the official saver's data, or None."""
     try:
         import redis
 
         client = redis.Redis.from_url(url)
         try:
-            modules = {
-                (m.get(b"name") or m.get("name") or b"").decode()
-                if isinstance(m.get(b"name") or m.get("name"), bytes)
-                else str(m.get(b"name") or m.get("name"))
-                for m in client.module_list()
-            }
+            modules = {_text(m.get(b"name") or m.get("name") or b"") for m in client.module_list()}
         finally:
             client.close()
     except Exception as exc:
-        return f"${OFFICIAL_ENV}: cannot query MODULE LIST ({type(exc).__name__}: {exc})"
+        return f"{url}: cannot query MODULE LIST ({type(exc).__name__}: {exc})"
     lowered = {m.lower() for m in modules}
     if not ({"search", "ft", "searchlight"} & lowered) or not ({"rejson", "redisjson"} & lowered):
-        return f"${OFFICIAL_ENV} server lacks RediSearch/RedisJSON (modules: {sorted(modules)})"
+        return f"{url} lacks RediSearch/RedisJSON (modules: {sorted(modules)})"
     return None
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+# --------------------------------------------------------------------------- server time
+
+
+#: Commands that run Lua: the commands a script calls are counted in commandstats too (and
+#: their time is inside the script's), so where a backend runs scripts only these count.
+SCRIPT_COMMANDS = frozenset({"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"})
+
+
+def redis_server_stats(admin: Any) -> dict[str, Any]:
+    """``INFO commandstats`` (calls and usec per command) and the server's CPU seconds."""
+    stats = admin.info("commandstats")
+    cpu = admin.info("cpu")
+    return {
+        "commands": {
+            k.removeprefix("cmdstat_"): (int(v.get("calls", 0)), int(v.get("usec", 0)))
+            for k, v in stats.items()
+        },
+        "cpu": float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]),
+    }
+
+
+def server_time(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """What the server did between two :func:`redis_server_stats`: command time (µs, the
+    top-level commands only), top-level commands, and the server process's CPU (µs, which
+    also counts reading requests and writing replies)."""
+    diff: dict[str, tuple[int, int]] = {}
+    for name, (calls, usec) in after["commands"].items():
+        c0, u0 = before["commands"].get(name, (0, 0))
+        if calls - c0 and name not in ("info", "config|resetstat"):
+            diff[name] = (calls - c0, usec - u0)
+    scripted = SCRIPT_COMMANDS & diff.keys()
+    top = {k: v for k, v in diff.items() if k in scripted} if scripted else diff
+    return {
+        "usec": sum(u for _, u in top.values()),
+        "commands": sum(c for c, _ in top.values()),
+        "all_commands": sum(c for c, _ in diff.values()),
+        "cpu_usec": (after["cpu"] - before["cpu"]) * 1e6,
+        "by_command": {k: list(v) for k, v in sorted(diff.items(), key=lambda kv: -kv[1][1])},
+    }
 
 
 def temp_dir() -> str:

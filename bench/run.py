@@ -6,10 +6,11 @@
     python bench/run.py --report-only [--out DIR]   # re-render from DIR/bench/results.json
 
 Everything runs in one process against servers the run starts itself and removes afterwards:
-a private redis-server and (when the PostgreSQL binaries exist) a private PostgreSQL, both on
-free loopback ports, and a SQLite file in a temporary directory.  The official
-``langgraph-checkpoint-redis`` joins when $AREDIS_BENCH_OFFICIAL_REDIS_URL names a Redis with
-RediSearch and RedisJSON (its data is written there; use a throwaway server).
+a private redis-server (aredis-ckpt and the floor), a private Redis Stack server for the
+official ``langgraph-checkpoint-redis`` (``scripts/redis-servers.py ensure stack-7.4``; or the
+server $AREDIS_BENCH_OFFICIAL_REDIS_URL names, whose data it writes), a private PostgreSQL
+(when its binaries exist), all on free loopback ports, and a SQLite file in a temporary
+directory.  A saver that cannot run is skipped with the reason in the report.
 
 Benchmarks are not tests: nothing here asserts on timings.  The report states whether each
 target was met, with the numbers.
@@ -49,6 +50,9 @@ class Config:
     fanout_reps: dict[int, int]
     storage_turns: int
     profile_n: int
+    #: the official saver's put takes milliseconds: loading 10,000 checkpoints twice over
+    #: would add minutes to the run, so its per-operation history stops here
+    official_max_depth: int | None = None
     quick: bool = False
     workloads: list[str] = field(default_factory=list)
 
@@ -65,6 +69,7 @@ FULL = Config(
     fanout_reps={10: 5, 100: 2, 1_000: 1},
     storage_turns=50,
     profile_n=300,
+    official_max_depth=1_000,
 )
 QUICK = Config(
     depths=[10, 200],
@@ -80,6 +85,9 @@ QUICK = Config(
     profile_n=40,
     quick=True,
 )
+#: Database of the private Redis that the floor's round trips use (aredis uses 0, 15 and
+#: one per keyspace size).
+FLOOR_DB = 14
 WORKLOADS = ("ops", "agent", "fanout", "storage", "roundtrips", "profile")
 
 _T0 = time.monotonic()
@@ -172,9 +180,11 @@ def run(cfg: Config, args: argparse.Namespace) -> dict[str, Any]:
     rserver = _infra.start_redis()
     machine.redis_version = rserver.version()
     pg: _infra.PostgresServer | None = None
+    stack_holder: list[Any] = []  # the Redis Stack server the run started, if any
     workdir = _savers.temp_dir()
     try:
         backends: list[_savers.Backend] = [_savers.InMemoryBackend()]
+        backends.append(_savers.FloorBackend(rserver.url, FLOOR_DB))
         backends.append(_savers.ARedisBackend(rserver.url, 0, 0))
         extra_dbs = [k for k in cfg.keyspaces if k] if "ops" in cfg.workloads else []
         for i, k in enumerate(extra_dbs, start=1):
@@ -199,20 +209,21 @@ def run(cfg: Config, args: argparse.Namespace) -> dict[str, Any]:
                 skipped.append({"saver": "PostgresSaver / AsyncPostgresSaver", "reason": str(exc)})
                 log(f"SKIP PostgreSQL: {exc}")
                 pg = None
-        reason = _savers.official_skip_reason()
-        if reason is None:
-            url = _savers.official_url()
-            assert url is not None
-            backends.append(_savers.OfficialRedisBackend(url))
-            skipped.append(
-                {
-                    "saver": "official savers, unrelated-keyspace dimension",
-                    "reason": "not run on a server the suite does not own",
-                }
-            )
-        else:
-            skipped.append({"saver": "langgraph-checkpoint-redis (official)", "reason": reason})
-            log(f"SKIP official langgraph-checkpoint-redis: {reason}")
+        off_backend = _official_backend(skipped, stack_holder)
+        if off_backend is not None:
+            off_backend.max_depth = cfg.official_max_depth
+            backends.append(off_backend)
+            deeper = [d for d in cfg.depths if d > (cfg.official_max_depth or d)]
+            if deeper and "ops" in cfg.workloads:
+                skipped.append(
+                    {
+                        "saver": "langgraph-checkpoint-redis (official), per-operation depths "
+                        + ", ".join(f"{d:,}" for d in deeper),
+                        "reason": "its put takes milliseconds: loading that history would "
+                        "add minutes to the run",
+                    }
+                )
+            machine.official_redis = _official_server(off_backend.admin)
 
         with contextlib.ExitStack() as stack:
             for b in backends:
@@ -241,7 +252,7 @@ def run(cfg: Config, args: argparse.Namespace) -> dict[str, Any]:
                     for is_async in (False, True)
                     for b in backends
                     for s in b.savers
-                    if s.is_async == is_async
+                    if s.is_async == is_async and (b.key, d) in threads
                 ]
                 with phase("ops: measure"):
                     _ops.measure(subjects, loop, cfg.op_reps, cfg.op_n, log)
@@ -288,6 +299,11 @@ def run(cfg: Config, args: argparse.Namespace) -> dict[str, Any]:
                                     "seconds": r.seconds,
                                     "rates": r.rates,
                                     **summary(r.rates),
+                                    "server": _server_per_turn(
+                                        r.server,
+                                        turns=cfg.agent_conversations * cfg.agent_turns,
+                                        steps=cfg.agent_conversations * r.steps_per_conversation,
+                                    ),
                                 }
                             )
                     results["agent"] = agent_rows
@@ -310,7 +326,8 @@ def run(cfg: Config, args: argparse.Namespace) -> dict[str, Any]:
 
             if "storage" in cfg.workloads:
                 with phase("storage"):
-                    st = _agent.storage(primary, loop, cfg.storage_turns, log)
+                    stored = [b for b in primary if not isinstance(b, _savers.FloorBackend)]
+                    st = _agent.storage(stored, loop, cfg.storage_turns, log)
                     # the same conversation with compression off, in a database of its own
                     raw = _savers.ARedisBackend(rserver.url, 15, compress=False)
                     with contextlib.ExitStack() as raw_stack:
@@ -334,6 +351,7 @@ def run(cfg: Config, args: argparse.Namespace) -> dict[str, Any]:
             if "roundtrips" in cfg.workloads:
                 with phase("roundtrips"):
                     rts = _roundtrips.aredis_counts(rserver.port, loop, template)
+                    rts += _roundtrips.floor_counts(rserver.port, FLOOR_DB, loop, template)
                     if pg is not None:
                         rts += _roundtrips.postgres_counts(pg, loop, template)
                     rts += _roundtrips.sqlite_counts(
@@ -372,6 +390,8 @@ def run(cfg: Config, args: argparse.Namespace) -> dict[str, Any]:
         raise
     finally:
         rserver.stop()
+        for server in stack_holder:
+            server.stop()
         if pg is not None:
             pg.stop()
         import shutil
@@ -387,6 +407,69 @@ def run(cfg: Config, args: argparse.Namespace) -> dict[str, Any]:
     results["command"] = "python bench/run.py" + (" --quick" if cfg.quick else "")
     log(f"done in {results['total_seconds']:.0f} s; load average now {machine.load_after}")
     return results
+
+
+def _server_per_turn(
+    batches: list[dict[str, Any]], *, turns: int, steps: int
+) -> dict[str, Any] | None:
+    """A Redis backend's server work per agent turn (and per step), over all batches of
+    ``turns`` turns and ``steps`` steps each."""
+    if not batches:
+        return None
+    n_turns = turns * len(batches)
+    n_steps = steps * len(batches)
+    by: dict[str, list[float]] = {}
+    for b in batches:
+        for name, (calls, usec) in b["by_command"].items():
+            acc = by.setdefault(name, [0.0, 0.0])
+            acc[0] += calls / n_turns
+            acc[1] += usec / n_turns
+    usec = sum(b["usec"] for b in batches)
+    return {
+        "turns": n_turns,
+        "usec_per_turn": usec / n_turns,
+        "usec_per_step": usec / max(n_steps, 1),
+        "commands_per_turn": sum(b["commands"] for b in batches) / n_turns,
+        "all_commands_per_turn": sum(b["all_commands"] for b in batches) / n_turns,
+        "cpu_usec_per_turn": sum(b["cpu_usec"] for b in batches) / n_turns,
+        "by_command": dict(sorted(by.items(), key=lambda kv: -kv[1][1])),
+    }
+
+
+def _official_server(admin: Any) -> str:
+    """Version and modules of the official saver's server, as its INFO reports them."""
+    version = admin.info("server").get("redis_version", "?")
+    mods = ", ".join(
+        f"{m[b'name'].decode()} {m[b'ver']}" for m in admin.module_list() if b"name" in m
+    )
+    return f"{version} ({mods})"
+
+
+def _official_backend(skipped: list[dict[str, str]], servers: list[Any]) -> Any:
+    """The official saver's backend on $AREDIS_BENCH_OFFICIAL_REDIS_URL or on a Redis Stack
+    server of its own (appended to ``servers``); None, with the reason in ``skipped``."""
+    import _infra
+    import _savers
+
+    what = "langgraph-checkpoint-redis (official)"
+    reason = _savers.official_package_missing()
+    url = _savers.official_url()
+    if reason is None and url is None:
+        try:
+            server = _infra.start_stack()
+        except _infra.StackUnavailable as exc:
+            reason = str(exc)
+        else:
+            servers.append(server)
+            url = server.url
+    if reason is None and url is not None:
+        reason = _savers.official_server_problem(url)
+    if reason is not None:
+        skipped.append({"saver": what, "reason": reason})
+        log(f"SKIP {what}: {reason}")
+        return None
+    assert url is not None
+    return _savers.OfficialRedisBackend(url)
 
 
 class _Phase:

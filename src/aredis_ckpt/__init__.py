@@ -4,35 +4,50 @@
 ``invoke``/``stream`` graphs.  Both store every thread under one Redis Cluster hash tag and do
 each checkpoint operation in one round trip, with no Redis modules.  ``AsyncRedisStore`` /
 ``RedisStore`` are LangGraph's long-term memory store (``BaseStore``) on the same servers, with
-semantic search.
+semantic search.  ``AsyncRedisCache`` / ``RedisCache`` are LangGraph's node cache (``BaseCache``,
+for ``CachePolicy`` on nodes and tasks).  ``aredis_ckpt.migrate`` copies threads in from any
+LangGraph saver, and the ``aredis-ckpt`` command (``aredis_ckpt.cli``) inspects, exports,
+imports, prunes and migrates them.
 """
 
+from aredis_ckpt._async.cache import AsyncRedisCache
 from aredis_ckpt._async.saver import AsyncRedisSaver
 from aredis_ckpt._async.shallow import AsyncShallowRedisSaver
 from aredis_ckpt._async.store import AsyncRedisStore
 from aredis_ckpt._config import TTLConfig
+from aredis_ckpt._sync.cache import RedisCache
 from aredis_ckpt._sync.saver import RedisSaver
 from aredis_ckpt._sync.shallow import ShallowRedisSaver
 from aredis_ckpt._sync.store import RedisStore
 from aredis_ckpt.errors import (
     AredisCheckpointError,
     CorruptedDataError,
+    PayloadTooLargeError,
     ReplicationError,
     SchemaVersionError,
+    ServerConfigError,
+    ServerOutOfMemoryError,
+    UnencryptedDataError,
 )
 
 __all__ = [
     "AredisCheckpointError",
+    "AsyncRedisCache",
     "AsyncRedisSaver",
     "AsyncRedisStore",
     "AsyncShallowRedisSaver",
     "CorruptedDataError",
+    "PayloadTooLargeError",
+    "RedisCache",
     "RedisSaver",
     "RedisStore",
     "ReplicationError",
     "SchemaVersionError",
+    "ServerConfigError",
+    "ServerOutOfMemoryError",
     "ShallowRedisSaver",
     "TTLConfig",
+    "UnencryptedDataError",
 ]
 
 __version__ = "0.1.0"
@@ -44,6 +59,8 @@ for _cls in (
     ShallowRedisSaver,
     AsyncRedisStore,
     RedisStore,
+    AsyncRedisCache,
+    RedisCache,
 ):
     _cls.__module__ = "aredis_ckpt"
 del _cls

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -25,12 +26,14 @@ from langgraph.checkpoint.base import (
     get_checkpoint_metadata,
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
+from redis.exceptions import ResponseError
 
-from aredis_ckpt import _serde
+from aredis_ckpt import _guards, _serde
 from aredis_ckpt._commands import Arg, Command, ScriptCall, evalsha
 from aredis_ckpt._config import (
     DEFAULT_COMPRESS_THRESHOLD,
     DEFAULT_KEY_PREFIX,
+    DEFAULT_MAX_PAYLOAD_BYTES,
     LIST_PAGE,
     LIST_SCAN_BUDGET,
     SCHEMA_VERSION,
@@ -51,15 +54,50 @@ from aredis_ckpt._keys import (
     value_field,
     write_field_suffix,
 )
+from aredis_ckpt._limits import check_limit_option, check_request, size_of
 from aredis_ckpt._scripts import SCRIPTS
-from aredis_ckpt.errors import CorruptedDataError, ReplicationError, SchemaVersionError
+from aredis_ckpt.errors import (
+    CorruptedDataError,
+    ReplicationError,
+    SchemaVersionError,
+    ServerOutOfMemoryError,
+    UnencryptedDataError,
+)
 
-__all__ = ["BaseRedisSaver", "ListQuery", "PutPlan", "ScriptCall", "bucket_call"]
+__all__ = [
+    "BaseRedisSaver",
+    "ListQuery",
+    "PutOp",
+    "PutPlan",
+    "ScriptCall",
+    "WritesOp",
+    "bucket_call",
+]
 
 logger = logging.getLogger("aredis_ckpt")
 
 # A filter on a key the metadata lacks matches None, as in Python's `metadata.get(key)`.
 NULL_DIGEST = _serde.filter_digest(None)
+
+
+@dataclass
+class PutOp:
+    """The arguments of one ``put``, for the savers' internal batched write path."""
+
+    config: RunnableConfig
+    checkpoint: Checkpoint
+    metadata: CheckpointMetadata
+    new_versions: ChannelVersions
+
+
+@dataclass
+class WritesOp:
+    """The arguments of one ``put_writes``, for the savers' internal batched write path."""
+
+    config: RunnableConfig
+    writes: Sequence[tuple[str, Any]]
+    task_id: str
+    task_path: str = ""
 
 
 @dataclass
@@ -167,9 +205,20 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         wait_replicas: int = 0,
         wait_timeout_ms: int = 1000,
         compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
+        allow_plaintext: bool = False,
+        max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
+        strict_server: bool = False,
         global_index: bool = True,
     ) -> None:
         super().__init__(serde=serde)
+        # Whether self.serde encrypts, worked out on first read (for the serde of that moment:
+        # with_allowlist() swaps it on a copy of the saver).
+        self._allow_plaintext = bool(allow_plaintext)
+        self._encrypts_for: tuple[SerializerProtocol, bool] | None = None
+        self._max_payload = check_limit_option(max_payload_bytes)
+        # the server's proto-max-bulk-len, once setup() could read it
+        self._bulk_limit: int | None = None
+        self._strict_server = bool(strict_server)
         if not isinstance(global_index, bool):
             raise TypeError(f"global_index must be True or False, got {global_index!r}")
         # The index across threads (list(None), delete_for_runs, its TTL bookkeeping); off, a
@@ -259,6 +308,64 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 "global_index=False (its writes only touch each thread's own keys); use a "
                 "saver with global_index=True on a prefix whose writers all keep the index"
             )
+
+    def _apply_server_facts(self, facts: Sequence[_guards.ServerFacts]) -> None:
+        """setup(): remember the server's bulk limit; warn about (or, with strict_server,
+        refuse) a server that may evict our keys or has no persistence."""
+        limits = [f.bulk_limit for f in facts if f.bulk_limit]
+        self._bulk_limit = min(limits) if limits else None
+        _guards.report(
+            facts,
+            who="checkpointer",
+            prefix=self.key_prefix,
+            expiring_keys=self._ttl_ms > 0,
+            strict=self._strict_server,
+        )
+
+    # ------------------------------------------------------------------ errors
+
+    @contextmanager
+    def _naming(self, op: str, thread_id: str | None) -> Iterator[None]:
+        """Re-raise an out-of-memory refusal of the server as ``ServerOutOfMemoryError``
+        naming the operation and thread (the server's error stays as ``__cause__``)."""
+        try:
+            yield
+        except ResponseError as exc:
+            if not _guards.is_out_of_memory(exc):
+                raise
+            subject = f" on thread {thread_id!r}" if thread_id is not None else ""
+            # one server: the call is one script, refused whole; on a cluster a put's thread
+            # script and bucket update go to their nodes together, and either may be refused
+            trace = "the refused script wrote nothing" if self._cluster else "nothing was written"
+            raise ServerOutOfMemoryError(
+                f"{op}{subject} under prefix {self.key_prefix!r} was refused: Redis is out of "
+                f"memory (used memory over maxmemory, nothing it may evict); {trace}. Server "
+                f"said: {exc}"
+            ) from exc
+
+    # ------------------------------------------------------------------ encryption
+
+    def _require_encrypted(self) -> bool:
+        """Whether reads refuse plaintext records (the serializer encrypts and
+        ``allow_plaintext`` is off)."""
+        if self._allow_plaintext:
+            return False
+        known = self._encrypts_for
+        if known is None or known[0] is not self.serde:
+            known = (self.serde, _serde.serializer_encrypts(self.serde))
+            self._encrypts_for = known
+        return known[1]
+
+    def _unencrypted(
+        self, exc: _serde.NotEncrypted, channel: str | None, thread_id: str, ns: str, at: str
+    ) -> UnencryptedDataError:
+        record = exc.record if channel is None else f"{exc.record} of channel {channel!r}"
+        return UnencryptedDataError(
+            f"thread {thread_id!r} (namespace {ns!r}) under prefix {self.key_prefix!r}, {at}: "
+            f"the {record} is not encrypted (type tag {exc.tag!r}) but this saver's serializer "
+            "encrypts; refused as forged or legacy plaintext. To read records written before "
+            "encryption was switched on, pass allow_plaintext=True while migrating"
+        )
 
     # ------------------------------------------------------------------ keys
 
@@ -373,11 +480,12 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         # a shallow put supersedes its parent (the namespace's latest): its entry goes too
         superseded = [encode(parent) + tail] if self._shallow and parent and parent != cid else []
         bucket = self._bucket_put(tk, member, superseded, run_e)
+        c_blob = _serde.dump_checkpoint(self.serde, checkpoint, md)
         call = ScriptCall(
             keys,
             [
                 encode(cid),
-                _serde.dump_checkpoint(self.serde, checkpoint, md),
+                c_blob,
                 _serde.dump_meta(parent, channels, fields, md, run_e),
                 ns_e,
                 encode(ns),
@@ -388,6 +496,20 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 self._pk.prefix,
                 b"1" if self._shallow else b"0",
                 *pairs,
+            ],
+        )
+        check_request(
+            self._max_payload,
+            self._bulk_limit,
+            "put",
+            f"thread {thread_id!r} (namespace {ns!r})",
+            call.args,
+            lambda: [
+                ("the checkpoint and its metadata", len(c_blob)),
+                *(
+                    (f"channel {channel!r}", size_of(pairs[2 * i + 1]))
+                    for i, channel in enumerate(new_versions)
+                ),
             ],
         )
         next_config: RunnableConfig = {
@@ -419,6 +541,17 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 )
             )
             args.append(b"1" if idx < 0 else b"0")
+        check_request(
+            self._max_payload,
+            self._bulk_limit,
+            "put_writes",
+            f"thread {thread_id!r} (namespace {ns!r}), checkpoint {cid!r}",
+            args,
+            lambda: [
+                (f"write of task {task_id!r} to channel {channel!r}", size_of(args[6 + 3 * i]))
+                for i, (channel, _) in enumerate(writes)
+            ],
+        )
         return ScriptCall(self._thread(thread_id).all, args)
 
     # ------------------------------------------------------------------ get_tuple
@@ -436,17 +569,22 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         cid_raw, c_blob, parent_raw, channels, value_blobs, write_blobs = reply[:6]
         cid = decode(cid_raw)
         parent = decode(parent_raw)
+        strict = self._require_encrypted()
+        at: str | None = None  # the channel whose value is being read
         try:
-            checkpoint, metadata = _serde.load_checkpoint(self.serde, c_blob)
+            checkpoint, metadata = _serde.load_checkpoint(self.serde, c_blob, strict)
             values: dict[str, Any] = {}
             for channel_raw, blob in zip(channels, value_blobs, strict=True):
-                channel = decode(channel_raw)
+                at = channel = decode(channel_raw)
                 if blob is None:
                     continue
-                value = _serde.load_value(self.serde, blob)
+                value = _serde.load_value(self.serde, blob, strict)
                 if value is not _serde.EMPTY:
                     values[channel] = value
-            decoded = [_serde.load_write(self.serde, blob) for blob in write_blobs if blob]
+            at = None
+            decoded = [_serde.load_write(self.serde, blob, strict) for blob in write_blobs if blob]
+        except _serde.NotEncrypted as exc:
+            raise self._unencrypted(exc, at, thread_id, ns, f"checkpoint {cid!r}") from None
         except Exception as exc:
             raise CorruptedDataError(
                 f"checkpoint {cid!r} of thread {thread_id!r} (namespace {ns!r}) under prefix "
@@ -503,7 +641,8 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             filter_args.append(encode(str(key)))
             filter_args.append(_serde.filter_digest(value))
 
-        if config is None:
+        if config is None or (isinstance(config, Mapping) and not config):
+            # InMemorySaver and PostgresSaver read an empty config as "every thread" too
             self._require_global("list(None)")
             max_b = b"(" + encode(before_id) if before_id else b"+"
             return ListQuery(
@@ -520,6 +659,11 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         thread_id = _thread_id(conf, "list")
         if before is not None:
             before_thread = _configurable(before, "list(before=...)").get("thread_id")
+            if before_thread is not None and not isinstance(before_thread, str):
+                raise TypeError(
+                    "list(before=...): thread_id must be a str, got "
+                    f"{type(before_thread).__name__} {before_thread!r}"
+                )
             if before_thread is not None and before_thread != thread_id:
                 raise ValueError(
                     f"list: before= names thread {before_thread!r} but config names thread "
@@ -613,17 +757,36 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         )
 
     def _decode_delta(
-        self, channels: Sequence[str], reply: Sequence[Any]
+        self, config: RunnableConfig, channels: Sequence[str], reply: Sequence[Any]
     ) -> dict[str, DeltaChannelHistory]:
         collected: dict[str, list[PendingWrite]] = {c: [] for c in channels}
         seeds: dict[str, Any] = {}
-        for writes, seed_pairs in reply:
-            decoded = sorted((_serde.load_write(self.serde, b) for b in writes), key=lambda w: w[0])
-            # nearest ancestor first, each ancestor's writes newest first; reversed at the end
-            for _, write in reversed(decoded):
-                collected[write[1]].append(write)
-            for i in range(0, len(seed_pairs), 2):
-                seeds[decode(seed_pairs[i])] = _serde.load_value(self.serde, seed_pairs[i + 1])
+        strict = self._require_encrypted()
+        at: str | None = None  # the channel whose seed value is being read
+        try:
+            for writes, seed_pairs in reply:
+                decoded = sorted(
+                    (_serde.load_write(self.serde, b, strict) for b in writes), key=lambda w: w[0]
+                )
+                # nearest ancestor first, each ancestor's writes newest first; reversed at the
+                # end
+                for _, write in reversed(decoded):
+                    collected[write[1]].append(write)
+                for i in range(0, len(seed_pairs), 2):
+                    at = decode(seed_pairs[i])
+                    seeds[at] = _serde.load_value(self.serde, seed_pairs[i + 1], strict)
+                at = None
+        except _serde.NotEncrypted as exc:
+            conf = config["configurable"]
+            cid = conf.get("checkpoint_id")
+            start = f"checkpoint {cid!r}" if cid else "the latest checkpoint"
+            raise self._unencrypted(
+                exc,
+                at,
+                conf["thread_id"],
+                conf.get("checkpoint_ns") or "",
+                f"an ancestor of {start} (get_delta_channel_history)",
+            ) from None
         result: dict[str, DeltaChannelHistory] = {}
         for channel in channels:
             entry: DeltaChannelHistory = {"writes": list(reversed(collected[channel]))}

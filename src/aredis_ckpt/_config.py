@@ -8,6 +8,7 @@ __all__ = [
     "DEFAULT_COMPRESS_THRESHOLD",
     "DEFAULT_KEY_PREFIX",
     "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_PAYLOAD_BYTES",
     "DEFAULT_POOL_TIMEOUT",
     "DEFAULT_WAIT_TIMEOUT_MS",
     "SCHEMA_VERSION",
@@ -28,6 +29,12 @@ SCHEMA_VERSION: Final = 2
 # Channel values and pending writes of this many serialized bytes or more are stored
 # zstd-compressed (as PostgreSQL's TOAST compresses values over 2 KB).
 DEFAULT_COMPRESS_THRESHOLD: Final = 2048
+# The largest request (all its arguments together) a saver or store sends: a put of a bigger
+# state is refused before anything is sent.  An eighth of Redis' default proto-max-bulk-len
+# (512 MB, past which the server drops the connection) and a quarter of the default hard
+# replica output-buffer limit (256 MB, past which every replica is cut off and resyncs); a
+# 64 MB put already holds the server for about a quarter of a second (docs/reliability.md).
+DEFAULT_MAX_PAYLOAD_BYTES: Final = 64 * 1024 * 1024
 # Checkpoints per list() page when no limit is given, and the most index entries one list
 # call examines while filtering before it hands back a cursor.
 LIST_PAGE: Final = 100

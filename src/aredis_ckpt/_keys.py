@@ -6,9 +6,10 @@ is longer than ``LONG_PART`` bytes, ``%H`` and the SHA-256 of the escaped id in 
 thread id costs 66 bytes per key name and index entry, and the full id is stored once, in the
 thread's ``t`` record (a namespace's, in its ``n`` hash).  Escaping never produces ``%H``.
 
-A thread owns exactly ten keys, whatever its length or number of namespaces, all carrying the
-Redis Cluster hash tag ``{T}`` so that every thread operation is one atomic script even on a
-cluster::
+A thread owns the fixed set of keys below, whatever its length or number of namespaces (a key
+with nothing to hold does not exist: a thread whose checkpoints carry no run id has no ``r``),
+all carrying the Redis Cluster hash tag ``{T}`` so that every thread operation is one atomic
+script even on a cluster::
 
     P:{T}:t    STRING  the thread id
     P:{T}:n    HASH    N -> namespace
@@ -212,7 +213,8 @@ def _thread_keys(prefix: bytes, thread_id: str) -> ThreadKeys:
 
 
 class ThreadKeys:
-    """The ten keys of one thread; all of them hash to the same Redis Cluster slot."""
+    """The key names of one thread (the ones holding data exist); all of them hash to the same
+    Redis Cluster slot."""
 
     __slots__ = ("all", "base", "bucket", "tag")
 

@@ -1,7 +1,8 @@
 """Server-side Lua: each saver operation that must be atomic or single-round-trip is one script.
 
-Sources live in ``lua/*.lua``; ``lua/lib.lua`` is prepended to each saver script and
-``lua/store_lib.lua`` to each store script (``lua/store_*.lua``).  Scripts are called with
+Sources live in ``lua/*.lua``; ``lua/lib.lua`` is prepended to each saver script,
+``lua/store_lib.lua`` to each store script (``lua/store_*.lua``) and ``lua/cache_lib.lua`` to
+each node-cache script (``lua/cache_*.lua``).  Scripts are called with
 EVALSHA; ``setup`` loads them all, and a NOSCRIPT reply (a restarted or failed-over server)
 reloads the one script and retries.
 """
@@ -12,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from importlib import resources
 
-__all__ = ["SCRIPTS", "STORE_SCRIPTS", "LuaScript"]
+__all__ = ["CACHE_SCRIPTS", "SCRIPTS", "STORE_SCRIPTS", "LuaScript"]
 
 
 @dataclass(frozen=True)
@@ -68,3 +69,19 @@ class _StoreScripts:
 
 
 STORE_SCRIPTS = _StoreScripts()
+
+
+class _CacheScripts:
+    """The node cache's scripts (``AsyncRedisCache`` / ``RedisCache``), by name."""
+
+    def __init__(self) -> None:
+        self.get = _load("cache_get", "cache_lib")
+        self.set = _load("cache_set", "cache_lib")
+        self.clear = _load("cache_clear", "cache_lib")
+        self.reset = _load("cache_reset", "cache_lib")
+
+    def all(self) -> tuple[LuaScript, ...]:
+        return tuple(v for v in vars(self).values() if isinstance(v, LuaScript))
+
+
+CACHE_SCRIPTS = _CacheScripts()

@@ -22,11 +22,13 @@ import ormsgpack
 import zstandard
 from langgraph.checkpoint.base import Checkpoint, CheckpointMetadata
 from langgraph.checkpoint.serde.base import SerializerProtocol
+from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
 
 from aredis_ckpt._keys import decode, encode
 
 __all__ = [
     "EMPTY",
+    "NotEncrypted",
     "canonical",
     "dump_checkpoint",
     "dump_meta",
@@ -38,6 +40,8 @@ __all__ = [
     "load_write",
     "pack_len",
     "pack_str",
+    "serializer_encrypts",
+    "write_task",
 ]
 
 
@@ -105,17 +109,60 @@ def decompress(tag: str, data: bytes) -> tuple[str, bytes]:
     return tag, data
 
 
+class NotEncrypted(Exception):
+    """A record whose type tag shows no encryption, read with encryption required."""
+
+    def __init__(self, record: str, tag: str) -> None:
+        super().__init__(f"{record} is not encrypted (type tag {tag!r})")
+        self.record = record
+        self.tag = tag
+
+
+def _require_encrypted(record: str, tag: str) -> None:
+    # LangGraph's EncryptedSerializer tags what it encrypts "<type>+<cipher>" and hands any tag
+    # without "+" to the inner serializer as plaintext: exactly those are refused (checked
+    # before decompressing, so a forged record costs no work).
+    for codec in (ZSTD, ZLIB):
+        if tag.startswith(codec):
+            tag = tag[len(codec) :]
+            break
+    if "+" not in tag:
+        raise NotEncrypted(record, tag)
+
+
+_PROBE: Final = {"aredis-ckpt": "does this serializer encrypt?"}
+
+
+def serializer_encrypts(serde: SerializerProtocol) -> bool:
+    """Whether ``serde`` encrypts what it stores, the way LangGraph's ``EncryptedSerializer``
+    does: its type tags read ``<type>+<cipher>`` (``msgpack+aes``).
+
+    An ``EncryptedSerializer`` is recognised by type; any other serializer (a wrapper around
+    one, say) by the tag it gives a small probe value.
+    """
+    if isinstance(serde, EncryptedSerializer):
+        return True
+    try:
+        tag, _ = serde.dumps_typed(_PROBE)
+    except Exception:
+        return False
+    return isinstance(tag, str) and "+" in tag
+
+
 def dump_value(serde: SerializerProtocol, value: Any, threshold: int | None = None) -> bytes:
     """A channel value: ``<tag length><tag><payload>`` (Lua recognises the ``empty`` tag)."""
     tag, data = serde.dumps_typed(value)
     return _frame(*compress(tag, data, threshold))
 
 
-def load_value(serde: SerializerProtocol, blob: bytes) -> Any:
+def load_value(serde: SerializerProtocol, blob: bytes, encrypted: bool = False) -> Any:
+    """A channel value; with ``encrypted``, ``NotEncrypted`` for a plaintext one."""
     size = blob[0]
     tag = blob[1 : 1 + size].decode()
     if tag == "empty":
         return EMPTY
+    if encrypted:
+        _require_encrypted("value", tag)
     return serde.loads_typed(decompress(tag, blob[1 + size :]))
 
 
@@ -129,8 +176,15 @@ def dump_checkpoint(
     return ormsgpack.packb((ck_tag, ck_data, md_tag, md_data))
 
 
-def load_checkpoint(serde: SerializerProtocol, blob: bytes) -> tuple[Any, Any]:
+def load_checkpoint(
+    serde: SerializerProtocol, blob: bytes, encrypted: bool = False
+) -> tuple[Any, Any]:
+    """The checkpoint (without channel values) and its metadata; with ``encrypted``,
+    ``NotEncrypted`` when either is plaintext."""
     ck_tag, ck_data, md_tag, md_data = ormsgpack.unpackb(blob)
+    if encrypted:
+        _require_encrypted("checkpoint", ck_tag)
+        _require_encrypted("metadata", md_tag)
     return serde.loads_typed((ck_tag, ck_data)), serde.loads_typed((md_tag, md_data))
 
 
@@ -206,13 +260,25 @@ def dump_write(
     return struct.pack(">H", len(raw)) + raw + payload
 
 
-def load_write(serde: SerializerProtocol, blob: bytes) -> tuple[tuple[str, str, int], Any]:
-    """A pending write as ``((task_path, task_id, idx), (task_id, channel, value))``."""
+def load_write(
+    serde: SerializerProtocol, blob: bytes, encrypted: bool = False
+) -> tuple[tuple[str, str, int], Any]:
+    """A pending write as ``((task_path, task_id, idx), (task_id, channel, value))``; with
+    ``encrypted``, ``NotEncrypted`` for a plaintext one."""
     (n,) = struct.unpack_from(">H", blob)
     channel = decode(blob[2 : 2 + n])
     task_raw, idx, tag, data, path_raw = ormsgpack.unpackb(blob[2 + n :])
     task_id, task_path = decode(task_raw), decode(path_raw)
+    if encrypted:
+        _require_encrypted(f"pending write of task {task_id!r} to channel {channel!r}", tag)
     return (task_path, task_id, idx), (task_id, channel, serde.loads_typed(decompress(tag, data)))
+
+
+def write_task(blob: bytes) -> tuple[str, str, int]:
+    """``(task_path, task_id, idx)`` of a stored pending write, without loading its value."""
+    (n,) = struct.unpack_from(">H", blob)
+    task_raw, idx, _, _, path_raw = ormsgpack.unpackb(blob[2 + n :])
+    return decode(path_raw), decode(task_raw), idx
 
 
 def _normalise(value: Any) -> Any:

@@ -57,6 +57,7 @@ _KINDS: Mapping[str, tuple[str, str]] = {
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 5.0
 _PORT_ATTEMPTS = 3
+_CLUSTER_ATTEMPTS = 3
 _PORT_IN_USE_MARKERS = ("Address already in use", "Could not create server TCP listening socket")
 
 
@@ -639,25 +640,46 @@ class ClusterServers:
         count = self._masters * (1 + self._replicas)
         # --cluster-port (Redis 7+) keeps the bus port near; before 7 it is port + 10000
         own_bus = version_tuple(binary_version(self._binary)) >= (7,)
-        try:
-            for _ in range(count):
-                bus = ["--cluster-port", str(_free_port())] if own_bus else []
-                node = RedisServer(
-                    self._binary,
-                    extra_args=[
-                        "--cluster-enabled", "yes",
-                        *bus,
-                        "--cluster-node-timeout", str(self._timeout),
-                        "--repl-diskless-sync-delay", "0",
-                    ],
-                    max_port=65535 if own_bus else 55535,
-                )  # fmt: skip
-                self.nodes.append(node.start())
-            self._form()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        for attempt in range(1, _CLUSTER_ATTEMPTS + 1):
+            try:
+                for _ in range(count):
+                    self.nodes.append(self._start_node(own_bus))
+                self._form()
+                return self
+            except (RuntimeError, OSError) as exc:
+                # a busy machine (parallel test workers starting clusters at once) can lose a
+                # port race or miss a deadline: start over on fresh ports
+                self.stop()
+                if attempt == _CLUSTER_ATTEMPTS:
+                    raise
+                logger.warning("cluster start failed (%s); attempt %d", exc, attempt + 1)
+            except BaseException:
+                self.stop()
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _start_node(self, own_bus: bool) -> RedisServer:
+        last: RuntimeError | None = None
+        for _ in range(_PORT_ATTEMPTS):
+            # the bus port is picked anew each time: another process may take it first
+            bus = ["--cluster-port", str(_free_port())] if own_bus else []
+            node = RedisServer(
+                self._binary,
+                extra_args=[
+                    "--cluster-enabled", "yes",
+                    *bus,
+                    "--cluster-node-timeout", str(self._timeout),
+                    "--repl-diskless-sync-delay", "0",
+                ],
+                max_port=65535 if own_bus else 55535,
+            )  # fmt: skip
+            try:
+                return node.start()
+            except RuntimeError as exc:
+                last = exc
+                logger.debug("cluster node did not start (%s); new ports", exc)
+        assert last is not None
+        raise last
 
     def _form(self) -> None:
         first = self.nodes[0]

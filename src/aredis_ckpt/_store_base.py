@@ -55,11 +55,14 @@ from langgraph.store.base import (
     get_text_at_path,
     tokenize_path,
 )
+from redis.exceptions import ResponseError
 
-from aredis_ckpt._config import DEFAULT_KEY_PREFIX
+from aredis_ckpt import _guards
+from aredis_ckpt._config import DEFAULT_KEY_PREFIX, DEFAULT_MAX_PAYLOAD_BYTES
 from aredis_ckpt._keys import decode, encode, escape, validate_prefix
+from aredis_ckpt._limits import check_limit_option, check_request
 from aredis_ckpt._serde import pack_len, pack_str
-from aredis_ckpt.errors import SchemaVersionError
+from aredis_ckpt.errors import SchemaVersionError, ServerOutOfMemoryError
 
 __all__ = [
     "STORE_SCHEMA_VERSION",
@@ -69,6 +72,7 @@ __all__ = [
     "compile_filter",
     "ns_from_path",
     "ns_path",
+    "out_of_memory",
 ]
 
 STORE_TAG: Final = b"%S"
@@ -315,6 +319,17 @@ def script_error(message: str) -> Exception | None:
     return TypeError(text) if kind == "TypeError" else ValueError(text)
 
 
+def out_of_memory(exc: ResponseError, prefix: str) -> ServerOutOfMemoryError | None:
+    """A store batch the server refused for lack of memory, named (None: another error)."""
+    if not _guards.is_out_of_memory(exc):
+        return None
+    return ServerOutOfMemoryError(
+        f"a store batch under prefix {prefix!r} was refused: Redis is out of memory (used "
+        "memory over maxmemory, nothing it may evict); nothing of this batch was written. "
+        f"Server said: {exc}"
+    )
+
+
 # ---------------------------------------------------------------------- options
 
 
@@ -393,8 +408,14 @@ class BaseRedisStore(BaseStore):
         index: IndexConfig | None,
         ttl: TTLConfig | None,
         vector_sets: bool,
+        max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
+        strict_server: bool = False,
     ) -> None:
         super().__init__()
+        self._max_payload = check_limit_option(max_payload_bytes)
+        # the server's proto-max-bulk-len, once setup() could read it
+        self._bulk_limit: int | None = None
+        self._strict_server = bool(strict_server)
         self.key_prefix = DEFAULT_KEY_PREFIX if key_prefix is None else key_prefix
         self._sk = StoreKeys(validate_prefix(self.key_prefix))
         self.ttl_config = check_ttl_config(ttl)
@@ -424,6 +445,21 @@ class BaseRedisStore(BaseStore):
                 f"{version}, newer than the {STORE_SCHEMA_VERSION} this aredis-ckpt "
                 "understands; upgrade aredis-ckpt (or use another key_prefix)"
             )
+
+    def _apply_server_facts(self, facts: Sequence[_guards.ServerFacts]) -> None:
+        """setup(): remember the server's bulk limit; warn about (or, with strict_server,
+        refuse) a server that may evict our keys or has no persistence.  The store's keys
+        never carry a Redis expiry (its TTLs are swept by the scripts), so only allkeys-*
+        policies can evict them."""
+        limits = [f.bulk_limit for f in facts if f.bulk_limit]
+        self._bulk_limit = min(limits) if limits else None
+        _guards.report(
+            facts,
+            who="store",
+            prefix=self.key_prefix,
+            expiring_keys=False,
+            strict=self._strict_server,
+        )
 
     def _setup_args(self) -> tuple[list[bytes], list[Arg]]:
         return [self._sk.schema], [str(STORE_SCHEMA_VERSION)]
@@ -552,6 +588,7 @@ class BaseRedisStore(BaseStore):
                 depth: Any = False if op.max_depth is None else op.max_depth
                 reads.append(["l", conds, depth, op.limit, op.offset])
         puts: list[Any] = []
+        sizes: list[tuple[str, int]] = []
         for n, op in enumerate(plan.puts):
             if op.value is None:
                 puts.append(["p", ns_path(op.namespace), encode(op.key), False, 0, False])
@@ -561,6 +598,7 @@ class BaseRedisStore(BaseStore):
             if n in per_put:
                 vecs = lua_pack([x for p, v in per_put[n].items() for x in (p, _norm(v), v)])
             tail = record_tail(op.value, ttl)
+            sizes.append((f"item {op.key!r} of namespace {op.namespace!r}", len(tail)))
             puts.append(["p", ns_path(op.namespace), encode(op.key), tail, ttl, vecs])
         args: list[Arg] = [
             lua_pack(reads),
@@ -568,6 +606,14 @@ class BaseRedisStore(BaseStore):
             SWEEP_PER_BATCH,
             "1" if self._use_vector_sets else "0",
         ]
+        check_request(
+            self._max_payload,
+            self._bulk_limit,
+            "put" if len(plan.puts) == 1 and not plan.reads else "batch",
+            f"store prefix {self.key_prefix!r} ({len(plan.puts)} puts, {len(plan.reads)} reads)",
+            args,
+            lambda: sizes,
+        )
         return [self._sk.schema], args
 
     def _sweep_args(self) -> tuple[list[bytes], list[Arg]]:

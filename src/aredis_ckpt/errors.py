@@ -1,12 +1,18 @@
-"""Exceptions raised by the savers (shared by the async and sync classes)."""
+"""Exceptions raised by the savers and the store (shared by the async and sync classes)."""
 
 from __future__ import annotations
+
+from redis.exceptions import OutOfMemoryError
 
 __all__ = [
     "AredisCheckpointError",
     "CorruptedDataError",
+    "PayloadTooLargeError",
     "ReplicationError",
     "SchemaVersionError",
+    "ServerConfigError",
+    "ServerOutOfMemoryError",
+    "UnencryptedDataError",
 ]
 
 
@@ -20,6 +26,40 @@ class SchemaVersionError(AredisCheckpointError):
 
 class CorruptedDataError(AredisCheckpointError):
     """A stored record could not be decoded; the message names the thread and checkpoint."""
+
+
+class UnencryptedDataError(CorruptedDataError):
+    """A record is stored without encryption although the saver's serializer encrypts.
+
+    Either it was written by someone with access to Redis but not to the key (a forged
+    record), or it predates the switch to encryption; ``allow_plaintext=True`` reads the
+    latter while migrating.  The message names the thread, checkpoint and record.
+    """
+
+
+class PayloadTooLargeError(AredisCheckpointError, ValueError):
+    """A request is larger than ``max_payload_bytes`` (or than the server accepts).
+
+    Raised before anything is sent; the message names the operation, the thread and the
+    largest records, with their sizes.
+    """
+
+
+class ServerConfigError(AredisCheckpointError):
+    """``strict_server=True``: the server may evict our keys or has no persistence."""
+
+
+class ServerOutOfMemoryError(AredisCheckpointError, OutOfMemoryError):
+    """Redis refused a write for lack of memory (``maxmemory`` reached, nothing evictable).
+
+    Nothing of the refused write was stored.  The message names the operation and thread; the
+    server's own error is ``__cause__``.  A subclass of redis-py's ``OutOfMemoryError`` (so
+    of ``ResponseError``): code catching those keeps working.
+    """
+
+    def __repr__(self) -> str:
+        # redis-py's errors show only their class name in repr
+        return f"{type(self).__name__}({str(self)!r})"
 
 
 class ReplicationError(AredisCheckpointError):

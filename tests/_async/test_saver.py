@@ -414,6 +414,45 @@ async def test_bad_input_is_refused_and_writes_nothing(saver: AsyncRedisSaver) -
     assert [t async for t in saver.alist(cfg("t"), limit=0)] == []
 
 
+@pytest.mark.parametrize("bad", [42, b"42", None], ids=["int", "bytes", "None"])
+async def test_a_thread_id_that_is_not_a_str_is_refused_by_every_method(
+    saver: AsyncRedisSaver, bad: Any
+) -> None:
+    # The type says str: 42 is refused rather than stored as "42" (LangGraph itself turns a
+    # graph's configurable thread_id into a str before any saver sees it).
+    cp = make_checkpoint({"a": 1}, {"a": 1})
+    stored = await saver.aput(cfg("42"), cp, md(), {"a": 1})
+    before = await keys_under(saver)
+    bad_cfg = {"configurable": {"thread_id": bad, "checkpoint_ns": ""}}
+    with_id = {"configurable": {**bad_cfg["configurable"], "checkpoint_id": cp["id"]}}
+
+    async def listed(config: Any, **kw: Any) -> list[Any]:
+        return [t async for t in saver.alist(config, **kw)]
+
+    calls = {
+        "put": lambda: saver.aput(bad_cfg, cp, md(), {"a": 1}),
+        "put_writes": lambda: saver.aput_writes(with_id, [("a", 2)], "task"),
+        "get_tuple": lambda: saver.aget_tuple(bad_cfg),
+        "list": lambda: listed(bad_cfg),
+        "list before": lambda: listed(cfg("42"), before=with_id),
+        "delete_thread": lambda: saver.adelete_thread(bad),
+        "copy_thread source": lambda: saver.acopy_thread(bad, "copy"),
+        "copy_thread target": lambda: saver.acopy_thread("42", bad),
+        "prune": lambda: saver.aprune([bad]),
+        "get_delta_channel_history": lambda: saver.aget_delta_channel_history(
+            config=bad_cfg, channels=["a"]
+        ),
+    }
+    if bad is None:
+        del calls["list before"]  # before= need not name the thread
+    for call in calls.values():
+        with pytest.raises(TypeError, match=r"must be (a )?str"):
+            await call()
+    assert await keys_under(saver) == before
+    kept = await saver.aget_tuple(stored)
+    assert kept is not None and kept.checkpoint["channel_values"] == {"a": 1}
+
+
 async def test_damaged_record_raises_named_error_and_spares_other_threads(
     saver: AsyncRedisSaver,
 ) -> None:

@@ -410,6 +410,45 @@ def test_bad_input_is_refused_and_writes_nothing(saver: RedisSaver) -> None:
     assert [t for t in saver.list(cfg("t"), limit=0)] == []
 
 
+@pytest.mark.parametrize("bad", [42, b"42", None], ids=["int", "bytes", "None"])
+def test_a_thread_id_that_is_not_a_str_is_refused_by_every_method(
+    saver: RedisSaver, bad: Any
+) -> None:
+    # The type says str: 42 is refused rather than stored as "42" (LangGraph itself turns a
+    # graph's configurable thread_id into a str before any saver sees it).
+    cp = make_checkpoint({"a": 1}, {"a": 1})
+    stored = saver.put(cfg("42"), cp, md(), {"a": 1})
+    before = keys_under(saver)
+    bad_cfg = {"configurable": {"thread_id": bad, "checkpoint_ns": ""}}
+    with_id = {"configurable": {**bad_cfg["configurable"], "checkpoint_id": cp["id"]}}
+
+    def listed(config: Any, **kw: Any) -> list[Any]:
+        return [t for t in saver.list(config, **kw)]
+
+    calls = {
+        "put": lambda: saver.put(bad_cfg, cp, md(), {"a": 1}),
+        "put_writes": lambda: saver.put_writes(with_id, [("a", 2)], "task"),
+        "get_tuple": lambda: saver.get_tuple(bad_cfg),
+        "list": lambda: listed(bad_cfg),
+        "list before": lambda: listed(cfg("42"), before=with_id),
+        "delete_thread": lambda: saver.delete_thread(bad),
+        "copy_thread source": lambda: saver.copy_thread(bad, "copy"),
+        "copy_thread target": lambda: saver.copy_thread("42", bad),
+        "prune": lambda: saver.prune([bad]),
+        "get_delta_channel_history": lambda: saver.get_delta_channel_history(
+            config=bad_cfg, channels=["a"]
+        ),
+    }
+    if bad is None:
+        del calls["list before"]  # before= need not name the thread
+    for call in calls.values():
+        with pytest.raises(TypeError, match=r"must be (a )?str"):
+            call()
+    assert keys_under(saver) == before
+    kept = saver.get_tuple(stored)
+    assert kept is not None and kept.checkpoint["channel_values"] == {"a": 1}
+
+
 def test_damaged_record_raises_named_error_and_spares_other_threads(
     saver: RedisSaver,
 ) -> None:

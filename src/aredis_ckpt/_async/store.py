@@ -16,6 +16,7 @@ from langgraph.store.base import IndexConfig, Op, Result, TTLConfig
 from redis.exceptions import ResponseError
 
 from aredis_ckpt._async.connect import AsyncScriptRunner, open_client
+from aredis_ckpt._async.server_facts import read_server_facts
 from aredis_ckpt._base import logger
 from aredis_ckpt._compat import (
     AsyncConnectionPool,
@@ -25,9 +26,13 @@ from aredis_ckpt._compat import (
     aembed_queries,
     aembed_texts,
 )
-from aredis_ckpt._config import DEFAULT_MAX_CONNECTIONS, DEFAULT_POOL_TIMEOUT
+from aredis_ckpt._config import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_PAYLOAD_BYTES,
+    DEFAULT_POOL_TIMEOUT,
+)
 from aredis_ckpt._scripts import STORE_SCRIPTS, LuaScript
-from aredis_ckpt._store_base import script_error
+from aredis_ckpt._store_base import out_of_memory, script_error
 from aredis_ckpt._store_bridge import AsyncStoreMixin
 
 __all__ = ["AsyncRedisStore"]
@@ -45,6 +50,12 @@ class AsyncRedisStore(AsyncStoreMixin):
     ``index={"dims": ..., "embed": ..., "fields": [...]}`` enables semantic search;
     ``ttl={"default_ttl": minutes, "refresh_on_read": bool}`` expiry.  ``vector_sets=False``
     ranks queries by an exact scan even where Redis 8 vector sets are available.
+
+    Guard rails, as the savers': a batch of more than ``max_payload_bytes`` (None: no limit)
+    raises ``PayloadTooLargeError`` before anything is sent; setup warns once about a server
+    that may evict the store's keys or has no persistence (``strict_server=True``: raises
+    ``ServerConfigError``); a write refused for lack of memory raises
+    ``ServerOutOfMemoryError``.
     """
 
     def __init__(
@@ -61,8 +72,17 @@ class AsyncRedisStore(AsyncStoreMixin):
         pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
         cluster: bool = False,
         vector_sets: bool = True,
+        max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
+        strict_server: bool = False,
     ) -> None:
-        super().__init__(key_prefix=key_prefix, index=index, ttl=ttl, vector_sets=vector_sets)
+        super().__init__(
+            key_prefix=key_prefix,
+            index=index,
+            ttl=ttl,
+            vector_sets=vector_sets,
+            max_payload_bytes=max_payload_bytes,
+            strict_server=strict_server,
+        )
         self._owned: list[Any] = []
         self._redis = open_client(
             redis_url,
@@ -108,6 +128,8 @@ class AsyncRedisStore(AsyncStoreMixin):
         pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
         cluster: bool = False,
         vector_sets: bool = True,
+        max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
+        strict_server: bool = False,
     ) -> AsyncIterator[AsyncRedisStore]:
         """A store on its own client, closed when the context exits.
 
@@ -125,6 +147,8 @@ class AsyncRedisStore(AsyncStoreMixin):
             pool_timeout=pool_timeout,
             cluster=cluster,
             vector_sets=vector_sets,
+            max_payload_bytes=max_payload_bytes,
+            strict_server=strict_server,
         )
         try:
             yield store
@@ -141,9 +165,12 @@ class AsyncRedisStore(AsyncStoreMixin):
                 return await self._runner.evalsha(script, keys, args)
             except ResponseError as exc:
                 raised = script_error(str(exc))
-                if raised is None:
-                    raise
-                raise raised from None
+                if raised is not None:
+                    raise raised from None
+                oom = out_of_memory(exc, self.key_prefix)
+                if oom is not None:
+                    raise oom from exc
+                raise
 
     async def asetup(self) -> None:
         """Load the scripts, record (or check) the store's schema version and find out whether
@@ -155,6 +182,7 @@ class AsyncRedisStore(AsyncStoreMixin):
         version, vector_sets = await self._eval(STORE_SCRIPTS.setup, keys, args)
         self._check_store_schema(version)
         self.vector_sets = bool(vector_sets)
+        self._apply_server_facts(await read_server_facts(self._redis))
         logger.debug("store setup done for prefix %r", self.key_prefix)
 
     # ------------------------------------------------------------------ store API

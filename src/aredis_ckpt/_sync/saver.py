@@ -25,7 +25,14 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.serde.base import SerializerProtocol
 from redis.exceptions import ResponseError
 
-from aredis_ckpt._base import ListQuery, PutPlan, logger, resolve_prefix, schema_version_bytes
+from aredis_ckpt._base import (
+    ListQuery,
+    PutOp,
+    PutPlan,
+    WritesOp,
+    logger,
+    resolve_prefix,
+)
 from aredis_ckpt._bridge import SaverMixin
 from aredis_ckpt._commands import Command, ScriptCall, checked, evalsha
 from aredis_ckpt._compat import (
@@ -37,6 +44,7 @@ from aredis_ckpt._compat import (
 from aredis_ckpt._config import (
     DEFAULT_COMPRESS_THRESHOLD,
     DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_PAYLOAD_BYTES,
     DEFAULT_POOL_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT_MS,
     LIST_PAGE,
@@ -45,9 +53,13 @@ from aredis_ckpt._config import (
 from aredis_ckpt._keys import BucketKeys, ThreadKeys
 from aredis_ckpt._scripts import SCRIPTS, LuaScript
 from aredis_ckpt._sync.connect import ScriptRunner, open_client
+from aredis_ckpt._sync.server_facts import read_server_facts
 from aredis_ckpt._sync.upgrade import upgrade
 
 __all__ = ["RedisSaver"]
+
+# A thread script and its call, with a put's plan (its bucket commands go with it) or None.
+BatchCall = tuple[LuaScript, ScriptCall, PutPlan | None]
 
 
 class RedisSaver(SaverMixin):
@@ -84,6 +96,9 @@ class RedisSaver(SaverMixin):
         wait_replicas: int = 0,
         wait_timeout_ms: int = DEFAULT_WAIT_TIMEOUT_MS,
         compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
+        allow_plaintext: bool = False,
+        max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
+        strict_server: bool = False,
         global_index: bool = True,
     ) -> None:
         self._owned: builtins.list[Any] = []
@@ -108,6 +123,9 @@ class RedisSaver(SaverMixin):
             wait_replicas=wait_replicas,
             wait_timeout_ms=wait_timeout_ms,
             compress_threshold=compress_threshold,
+            allow_plaintext=allow_plaintext,
+            max_payload_bytes=max_payload_bytes,
+            strict_server=strict_server,
             global_index=global_index,
         )
         self._redis = client
@@ -147,6 +165,9 @@ class RedisSaver(SaverMixin):
         wait_replicas: int = 0,
         wait_timeout_ms: int = DEFAULT_WAIT_TIMEOUT_MS,
         compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
+        allow_plaintext: bool = False,
+        max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
+        strict_server: bool = False,
         global_index: bool = True,
     ) -> Iterator[RedisSaver]:
         """A saver on its own client, closed when the context exits.
@@ -163,6 +184,14 @@ class RedisSaver(SaverMixin):
         no index across threads: a write touches only its thread's keys (one cluster slot),
         and ``list(None)`` and ``delete_for_runs`` raise.  ``redis_client=`` (the official
         package's keyword) uses a client or pool you own instead, which is left open.
+
+        Guard rails (docs/reliability.md): with a serializer that encrypts (LangGraph's
+        ``EncryptedSerializer``) records stored unencrypted are refused with
+        ``UnencryptedDataError`` unless ``allow_plaintext=True``; a ``put`` or ``put_writes``
+        of more than ``max_payload_bytes`` (None: no limit) raises ``PayloadTooLargeError``
+        before anything is sent; setup warns once about a server that may evict our keys
+        or has no persistence, and raises ``ServerConfigError`` instead with
+        ``strict_server=True``.
         """
         saver = cls(
             redis_url,
@@ -180,6 +209,9 @@ class RedisSaver(SaverMixin):
             wait_replicas=wait_replicas,
             wait_timeout_ms=wait_timeout_ms,
             compress_threshold=compress_threshold,
+            allow_plaintext=allow_plaintext,
+            max_payload_bytes=max_payload_bytes,
+            strict_server=strict_server,
             global_index=global_index,
         )
         try:
@@ -210,10 +242,7 @@ class RedisSaver(SaverMixin):
             ]
         )
         stored, legacy = checked(reply.replies)
-        self._check_current(stored, bool(legacy))
-        if stored is None:  # a fresh prefix: mark it, so that older versions refuse it
-            record = ("SET", self._pk.schema, schema_version_bytes(), "NX")
-            self._runner.batch([Command(record, self._pk.schema)])
+        self._check_current(stored, bool(legacy))  # reads write nothing: setup() records it
         self._schema_ok = True
 
     def _eval(self, script: LuaScript, call: ScriptCall) -> Any:
@@ -273,14 +302,17 @@ class RedisSaver(SaverMixin):
         self._batch([evalsha(SCRIPTS.bucket, self._settle_call(bucket, seen))])
 
     def setup(self) -> None:
-        """Load the scripts, record (or check) the schema version and migrate data written by
-        an earlier version (see ``docs/schema.md``); idempotent, and safe to run from several
+        """Load the scripts, record (or check) the schema version, migrate data written by an
+        earlier version (see ``docs/schema.md``), and check the server's eviction policy and
+        persistence (see ``strict_server``); idempotent, and safe to run from several
         processes at once."""
         self._bind_loop()
         for script in SCRIPTS.all():
             self._redis.script_load(script.source)
-        upgrade(self)
+        with self._naming("setup", None):
+            upgrade(self)
         self._schema_ok = True
+        self._apply_server_facts(read_server_facts(self._redis))
         logger.debug("setup done for prefix %r", self.key_prefix)
 
     # ------------------------------------------------------------------ checkpoint API
@@ -288,7 +320,8 @@ class RedisSaver(SaverMixin):
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         """The checkpoint named by ``config`` (the namespace's latest without a checkpoint_id)."""
         call, thread_id, ns = self._get_tuple_call(config)
-        reply = self._eval(SCRIPTS.get_tuple, call)
+        with self._naming("get_tuple", thread_id):
+            reply = self._eval(SCRIPTS.get_tuple, call)
         if not reply:
             return None
         return self._decode_tuple(thread_id, ns, reply)
@@ -310,11 +343,19 @@ class RedisSaver(SaverMixin):
             for item in self._alist_cluster_global(query):
                 yield item
             return
+        for items in self._list_pages(query):
+            for item in items:
+                yield self._decode_list_item(query, item)
+
+    def _list_pages(self, query: ListQuery) -> Iterator[Sequence[Any]]:
+        """The list script's raw items, a page (one round trip) at a time.
+
+        Not for ``list(None)`` on a cluster (see ``_alist_cluster_global``).
+        """
         while True:
             call = ScriptCall(query.keys, query.page_args(self._pk.prefix))
             cursor, items = self._eval(SCRIPTS.list, call)
-            for item in items:
-                yield self._decode_list_item(query, item)
+            yield items
             if not query.advance(cursor, len(items)):
                 return
 
@@ -390,14 +431,20 @@ class RedisSaver(SaverMixin):
         """Store a checkpoint and the values of the channels in ``new_versions``, atomically."""
         plan = self._put_call(config, checkpoint, metadata, new_versions)
         commands = [evalsha(SCRIPTS.put, plan.call), *plan.bucket]
-        replies = self._batch_raw(commands, write=True, what="put")
+        with self._naming("put", plan.config["configurable"]["thread_id"]):
+            replies = self._batch_raw(commands, write=True, what="put")
+            return self._finish_put(plan, replies)
+
+    def _finish_put(self, plan: PutPlan, replies: Sequence[Any]) -> RunnableConfig:
+        """After a put's batch: errors raised (its bucket entry taken back if only the thread
+        script failed), a shallow put's other drops applied, due threads settled."""
         if isinstance(replies[0], Exception):
             if plan.bucket and not any(isinstance(r, Exception) for r in replies[1:]):
                 self._undo_bucket_add(plan)
             raise replies[0]
         if not plan.bucket:
             return plan.config
-        checked(replies)
+        checked(list(replies))
         if self._shallow:
             dropped, emptied = replies[0]
             if emptied or set(dropped) - set(plan.superseded):
@@ -427,22 +474,101 @@ class RedisSaver(SaverMixin):
         if not writes:
             return
         call = self._put_writes_call(config, writes, task_id, task_path)
-        self._batch([evalsha(SCRIPTS.put_writes, call)], write=True, what="put_writes")
+        with self._naming("put_writes", config["configurable"]["thread_id"]):
+            self._batch([evalsha(SCRIPTS.put_writes, call)], write=True, what="put_writes")
+
+    def _write_batch(self, ops: Sequence[PutOp | WritesOp]) -> None:
+        """Many ``put`` / ``put_writes`` calls sent together (internal: migration, import).
+
+        Each call is built by the same ``_put_call`` / ``_put_writes_call`` as ``aput`` /
+        ``aput_writes`` and stays one atomic script; the batch costs one round trip (on a
+        cluster one per node, in parallel; see ``_eval_batch``).  The calls of one thread
+        run in order.
+        """
+        self._send_batch(self._batch_calls(ops))
+
+    def _batch_calls(self, ops: Sequence[PutOp | WritesOp]) -> builtins.list[BatchCall]:
+        """The script calls of ``ops``, built (and serialized) now, sent by ``_send_batch``."""
+        calls: builtins.list[BatchCall] = []
+        for op in ops:
+            if isinstance(op, PutOp):
+                plan = self._put_call(op.config, op.checkpoint, op.metadata, op.new_versions)
+                calls.append((SCRIPTS.put, plan.call, plan))
+            elif op.writes:
+                call = self._put_writes_call(op.config, op.writes, op.task_id, op.task_path)
+                calls.append((SCRIPTS.put_writes, call, None))
+        return calls
+
+    def _send_batch(self, calls: Sequence[BatchCall]) -> None:
+        """Send calls made by ``_batch_calls`` (see ``_write_batch``)."""
+        with self._naming("a batch of put / put_writes", None):
+            self._eval_batch(calls, write=True)
+
+    def _get_batch(
+        self, configs: Sequence[RunnableConfig]
+    ) -> builtins.list[CheckpointTuple | None]:
+        """``get_tuple`` of many configs in one batch (internal: migration checks)."""
+        calls: builtins.list[BatchCall] = []
+        names = []
+        for config in configs:
+            call, thread_id, ns = self._get_tuple_call(config)
+            calls.append((SCRIPTS.get_tuple, call, None))
+            names.append((thread_id, ns))
+        with self._naming("get_tuple (batched)", None):
+            replies = self._eval_batch(calls)
+        return [
+            self._decode_tuple(thread_id, ns, reply) if reply else None
+            for (thread_id, ns), reply in zip(names, replies, strict=True)
+        ]
+
+    def _eval_batch(self, calls: Sequence[BatchCall], *, write: bool = False) -> builtins.list[Any]:
+        """Thread scripts (with each put's bucket commands) in one batch; their replies.
+
+        One round trip on one server or Sentinel (``WAIT`` rides at its end); on a cluster one
+        per node, all sent before any reply is read.  Every script here is idempotent, so a
+        NOSCRIPT reply loads the script and sends those calls again.
+        """
+        commands: builtins.list[Command] = []
+        spans: builtins.list[tuple[int, int, PutPlan | None]] = []
+        for script, call, plan in calls:
+            start = len(commands)
+            commands.append(evalsha(script, call))
+            if plan is not None:
+                commands.extend(plan.bucket)
+            spans.append((start, len(commands), plan))
+        if not commands:
+            return []
+        replies = self._batch_raw(commands, write=write, what=calls[0][0].name)
+        out = []
+        for start, end, plan in spans:
+            part = replies[start:end]
+            if plan is not None:
+                self._finish_put(plan, part)
+            else:
+                checked(part)
+            out.append(part[0])
+        return out
 
     def delete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, value and write of the thread, in every namespace."""
         call = self._delete_thread_call(thread_id)
-        (reply,) = self._batch(
-            [evalsha(SCRIPTS.delete_thread, call)], write=True, what="delete_thread"
-        )
-        self._apply_bucket(self._thread(thread_id), reply, "forget")
+        with self._naming("delete_thread", thread_id):
+            (reply,) = self._batch(
+                [evalsha(SCRIPTS.delete_thread, call)], write=True, what="delete_thread"
+            )
+            self._apply_bucket(self._thread(thread_id), reply, "forget")
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint, value and write of one thread into another."""
         call = self._copy_thread_call(source_thread_id, target_thread_id)
-        if not self._cluster:
-            self._batch([evalsha(SCRIPTS.copy_thread, call)], write=True, what="copy_thread")
-            return
+        with self._naming("copy_thread", target_thread_id):
+            if not self._cluster:
+                self._batch([evalsha(SCRIPTS.copy_thread, call)], write=True, what="copy_thread")
+            else:
+                self._copy_across_slots(source_thread_id, target_thread_id)
+
+    def _copy_across_slots(self, source_thread_id: str, target_thread_id: str) -> None:
+        """Cluster copy_thread: export the source, import into the target, index the target."""
         # On a cluster the two threads live in different slots: read one, write the other.
         exported = self._eval(
             SCRIPTS.export_thread, ScriptCall(self._thread(source_thread_id).all, [])
@@ -479,8 +605,9 @@ class RedisSaver(SaverMixin):
         calls = [
             evalsha(SCRIPTS.delete_runs, self._delete_runs_call(t, by_thread[t])) for t in tags
         ]
-        replies = self._batch(calls, write=True, what="delete_for_runs")
-        self._apply_buckets(tags, replies)
+        with self._naming("delete_for_runs", None):
+            replies = self._batch(calls, write=True, what="delete_for_runs")
+            self._apply_buckets(tags, replies)
 
     def _apply_buckets(
         self, tags: Sequence[bytes], replies: Sequence[Any], op: str = "remove"
@@ -518,8 +645,11 @@ class RedisSaver(SaverMixin):
         else:
             calls = [self._prune_call(tid, keep) for tid in ids]
             script, op = SCRIPTS.prune, "remove"
-        replies = self._batch([evalsha(script, call) for call in calls], write=True, what="prune")
-        self._apply_buckets([self._thread(tid).tag for tid in ids], replies, op)
+        with self._naming("prune", ids[0] if len(ids) == 1 else None):
+            replies = self._batch(
+                [evalsha(script, call) for call in calls], write=True, what="prune"
+            )
+            self._apply_buckets([self._thread(tid).tag for tid in ids], replies, op)
 
     def get_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]
@@ -528,4 +658,4 @@ class RedisSaver(SaverMixin):
         if not channels:
             return {}
         reply = self._eval(SCRIPTS.delta_history, self._delta_call(config, channels))
-        return self._decode_delta(channels, reply)
+        return self._decode_delta(config, channels, reply)

@@ -26,11 +26,16 @@ from aredis_ckpt._compat import (
     embed_queries,
     embed_texts,
 )
-from aredis_ckpt._config import DEFAULT_MAX_CONNECTIONS, DEFAULT_POOL_TIMEOUT
+from aredis_ckpt._config import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_PAYLOAD_BYTES,
+    DEFAULT_POOL_TIMEOUT,
+)
 from aredis_ckpt._scripts import STORE_SCRIPTS, LuaScript
-from aredis_ckpt._store_base import script_error
+from aredis_ckpt._store_base import out_of_memory, script_error
 from aredis_ckpt._store_bridge import StoreMixin
 from aredis_ckpt._sync.connect import ScriptRunner, open_client
+from aredis_ckpt._sync.server_facts import read_server_facts
 
 __all__ = ["RedisStore"]
 
@@ -47,6 +52,12 @@ class RedisStore(StoreMixin):
     ``index={"dims": ..., "embed": ..., "fields": [...]}`` enables semantic search;
     ``ttl={"default_ttl": minutes, "refresh_on_read": bool}`` expiry.  ``vector_sets=False``
     ranks queries by an exact scan even where Redis 8 vector sets are available.
+
+    Guard rails, as the savers': a batch of more than ``max_payload_bytes`` (None: no limit)
+    raises ``PayloadTooLargeError`` before anything is sent; setup warns once about a server
+    that may evict the store's keys or has no persistence (``strict_server=True``: raises
+    ``ServerConfigError``); a write refused for lack of memory raises
+    ``ServerOutOfMemoryError``.
     """
 
     def __init__(
@@ -63,8 +74,17 @@ class RedisStore(StoreMixin):
         pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
         cluster: bool = False,
         vector_sets: bool = True,
+        max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
+        strict_server: bool = False,
     ) -> None:
-        super().__init__(key_prefix=key_prefix, index=index, ttl=ttl, vector_sets=vector_sets)
+        super().__init__(
+            key_prefix=key_prefix,
+            index=index,
+            ttl=ttl,
+            vector_sets=vector_sets,
+            max_payload_bytes=max_payload_bytes,
+            strict_server=strict_server,
+        )
         self._owned: list[Any] = []
         self._redis = open_client(
             redis_url,
@@ -110,6 +130,8 @@ class RedisStore(StoreMixin):
         pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
         cluster: bool = False,
         vector_sets: bool = True,
+        max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
+        strict_server: bool = False,
     ) -> Iterator[RedisStore]:
         """A store on its own client, closed when the context exits.
 
@@ -127,6 +149,8 @@ class RedisStore(StoreMixin):
             pool_timeout=pool_timeout,
             cluster=cluster,
             vector_sets=vector_sets,
+            max_payload_bytes=max_payload_bytes,
+            strict_server=strict_server,
         )
         try:
             yield store
@@ -143,9 +167,12 @@ class RedisStore(StoreMixin):
                 return self._runner.evalsha(script, keys, args)
             except ResponseError as exc:
                 raised = script_error(str(exc))
-                if raised is None:
-                    raise
-                raise raised from None
+                if raised is not None:
+                    raise raised from None
+                oom = out_of_memory(exc, self.key_prefix)
+                if oom is not None:
+                    raise oom from exc
+                raise
 
     def setup(self) -> None:
         """Load the scripts, record (or check) the store's schema version and find out whether
@@ -157,6 +184,7 @@ class RedisStore(StoreMixin):
         version, vector_sets = self._eval(STORE_SCRIPTS.setup, keys, args)
         self._check_store_schema(version)
         self.vector_sets = bool(vector_sets)
+        self._apply_server_facts(read_server_facts(self._redis))
         logger.debug("store setup done for prefix %r", self.key_prefix)
 
     # ------------------------------------------------------------------ store API

@@ -8,7 +8,7 @@ from langgraph.checkpoint.base import ERROR, INTERRUPT, CheckpointTuple, empty_c
 
 from aredis_ckpt._base import PutOp, WritesOp
 from aredis_ckpt._inventory import glob_escape, key_kind, key_tag
-from aredis_ckpt._keys import escape
+from aredis_ckpt._keys import escape, key_part
 from aredis_ckpt._migration import SourceCheckpoint, checkpoint_ops
 
 
@@ -55,7 +55,9 @@ def test_keys_under_a_prefix_are_told_apart() -> None:
     prefix = b"app*[1]"
     assert glob_escape(prefix) == rb"app\*\[1\]"
     kinds = {b"app*[1]:{" + escape(tid) + b"}:c": "thread" for tid in ("", "%", "%GX", "a:b", "%C")}
-    kinds[b"app*[1]:{%G}:ix"] = "shared"
+    kinds[b"app*[1]:{" + key_part("%" * 100) + b"}:c"] = "thread"  # a long id's digest
+    kinds[b"app*[1]:{%G}:schema"] = "shared"
+    kinds[b"app*[1]:{%B07.mk2}:ix"] = "shared"
     kinds[b"app*[1]:{%Sapp*[1]}:it"] = "store"
     kinds[b"app*[1]:{%Capp*[1]:3}:g"] = "cache"
     kinds[b"app*[1]:{%Z}:x"] = "other"

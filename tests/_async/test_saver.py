@@ -548,3 +548,19 @@ async def test_long_ids_are_stored_once(saver: AsyncRedisSaver) -> None:
     assert len(members) == 3 and all(len(m) < 200 for m in members)
     assert await saver._redis.strlen(tk.all[0]) == 100_000
     assert [len(f) for f in await saver._redis.hkeys(tk.all[2])] == [66 + 1 + 36] * 3
+
+
+async def test_list_everywhere_is_newest_first_across_buckets(saver: AsyncRedisSaver) -> None:
+    # one busy thread and a few quiet ones, in different buckets: a page of the busy thread's
+    # newest checkpoints must not skip the others' entries sorted between them
+    busy = await put_chain(saver, "busy", 30)
+    quiet = [(await put_chain(saver, f"quiet-{i}", 1))[0] for i in range(6)]
+    busy += await put_chain(saver, "busy-2", 5)
+    assert len({saver._thread(t).bucket for t in ("busy", "busy-2", "quiet-0")}) > 1
+    everything = sorted(busy + quiet, key=lambda c: c["configurable"]["checkpoint_id"])[::-1]
+    for limit in (1, 7, 20, None):
+        listed = [t.config async for t in saver.alist(None, limit=limit)]
+        assert listed == everything[:limit]
+    before = everything[12]
+    listed = [t.config async for t in saver.alist(None, before=before, limit=9)]
+    assert listed == everything[13:22]

@@ -25,7 +25,11 @@ throughput relative to one node is ``1 / max_i share_i``.  Schema 1 keeps all sh
 one slot (``shared_i = 1`` on one node: ``s + (1 - s) / N``, the issue's formula).
 
 Results are kept per label (``before``: the code of ``main`` before schema 2, ``after``) in
-``docs/bench/cluster_scaling.json``; nothing here asserts on timings.
+``docs/bench/cluster_scaling.json``; nothing here asserts on timings.  The ``before`` figures
+were measured with the same script on an export of that commit's ``src``::
+
+    git archive 84658ca src | tar -x -C /tmp/main
+    PYTHONPATH=/tmp/main/src python bench/cluster_scaling.py --label before --commit "main 84658ca"
 """
 
 from __future__ import annotations

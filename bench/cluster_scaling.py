@@ -447,9 +447,9 @@ def render(results: dict[str, Any], out: Path) -> None:
         "them into 64 buckets, bucket *b* holding the threads whose slot falls in the *b*-th "
         "block of 256 slots, its keys tagged so that they hash into that same block: a "
         "thread's bucket is served by the thread's own master unless a master's range ends "
-        "inside the block. `put` sends the thread script and the bucket script in one "
-        "pipeline per node (usually one node); `put_writes` and `get_tuple` write nothing "
-        "shared."
+        "inside the block. `put` sends the thread script and the bucket update (plain "
+        "`ZADD`/`SADD` without a TTL, the bucket script with one) in one pipeline per node "
+        "(usually one node); `put_writes` and `get_tuple` write nothing shared."
     )
     for label in ("before", "after"):
         res = results.get(label)

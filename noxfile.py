@@ -26,6 +26,8 @@ SOURCES = ["src", "tests", "scripts", "examples", "bench", "noxfile.py"]
 #: Server kinds of scripts/redis-servers.py (provisioned on first use, then cached).
 REDIS_MATRIX = ["6.2", "7.0", "valkey-8.0", "8.0"]
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+#: The tests session that also runs the official saver's tests on Redis Stack (stack-7.4).
+STACK_SESSION = "7.0"
 #: pytest-xdist workers per suite run.  A suite run keeps about half a core busy (most of its
 #: time is spent waiting on servers, expiries and failovers), so one worker more than there are
 #: cores about halves its wall time on a 2-core machine.  AREDIS_TEST_WORKERS overrides it
@@ -35,11 +37,33 @@ WORKERS = os.environ.get("AREDIS_TEST_WORKERS") or str((os.cpu_count() or 1) + 1
 
 @nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
-    """ruff, mypy --strict on the package (generated code included), generator up to date."""
+    """ruff, mypy --strict on the package (generated code included), generator up to date, no
+    merge conflict markers."""
     session.run(PY, "-m", "ruff", "check", *SOURCES)
     session.run(PY, "-m", "ruff", "format", "--check", *SOURCES)
     session.run(PY, "-m", "mypy")
     session.run(PY, "scripts/unasync.py", "--check")
+    _no_conflict_markers(session)
+
+
+def _no_conflict_markers(session: nox.Session) -> None:
+    """Merge conflict markers left in any tracked file (docstrings and Markdown included,
+    where no linter would notice them)."""
+    files = subprocess.run(["git", "ls-files", "-z"], capture_output=True, check=True).stdout.split(
+        b"\0"
+    )
+    found = []
+    for name in filter(None, files):
+        try:
+            with open(name, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        except (UnicodeDecodeError, FileNotFoundError, IsADirectoryError):
+            continue
+        for number, line in enumerate(lines, 1):
+            if line.startswith(("<<<<<<< ", ">>>>>>> ")) or line == "=======":
+                found.append(f"{name.decode()}:{number}: {line[:60]}")
+    if found:
+        session.error("merge conflict markers:\n" + "\n".join(found))
 
 
 @nox.session(venv_backend="none")
@@ -47,9 +71,20 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session, redis: str) -> None:
     """The whole suite (conformance included) against one server kind.
 
-    One kind: `nox -s "tests(redis='6.2')"`.
+    One kind: `nox -s "tests(redis='6.2')"`.  The 7.0 session also provisions Redis Stack
+    for the official langgraph-checkpoint-redis saver the migration tests copy from (one
+    session is enough: those tests do not depend on the server kind under test).
     """
-    _pytest(session, redis)
+    _pytest(session, redis, stack=redis == STACK_SESSION)
+
+
+@nox.session(venv_backend="none")
+def quick(session: nox.Session) -> None:
+    """A first check in a few minutes: lint, then the suite on Redis 7.0 without the long
+    stress and model tests (the `slow` marker, tests/conftest.py).  Not part of the default
+    run, which includes all of it."""
+    lint(session)
+    _pytest(session, "7.0", options=("-m", "not slow"))
 
 
 @nox.session(venv_backend="none")
@@ -134,14 +169,25 @@ def _server(session: nox.Session, kind: str) -> str:
     return path
 
 
-def _pytest(session: nox.Session, kind: str, *paths: str, topology: str = "standalone") -> None:
+def _pytest(
+    session: nox.Session,
+    kind: str,
+    *paths: str,
+    topology: str = "standalone",
+    stack: bool = False,
+    options: tuple[str, ...] = (),
+) -> None:
     env = {
         **_env(),
         "AREDIS_REDIS_SERVER": _server(session, kind),
         "AREDIS_TEST_TOPOLOGY": topology,
     }
+    if stack:
+        env["AREDIS_STACK_SERVER"] = _server(session, "stack-7.4")
     workers = _workers() if not paths else []
-    session.run(PY, "-m", "pytest", *(session.posargs or ["-q"]), *workers, *paths, env=env)
+    session.run(
+        PY, "-m", "pytest", *(session.posargs or ["-q"]), *workers, *options, *paths, env=env
+    )
 
 
 def _workers() -> list[str]:

@@ -175,7 +175,7 @@ def components(
         serde = med(lambda i: saver.serde.dumps_typed(messages))
         puts = [writer.next_put() for _ in range(3 * n)]
         prep = med(lambda i: saver._put_call(*puts[i]))
-        calls = [saver._put_call(*puts[n + i])[0] for i in range(n)]
+        calls = [saver._put_call(*puts[n + i]).call for i in range(n)]
         rt, srv = server(lambda i: evalsha(SCRIPTS.put, calls[i]))
         total = med(lambda i: saver.put(*puts[2 * n + i]))
         out["put"] = {
@@ -184,14 +184,14 @@ def components(
         }  # fmt: skip
         writes = [writer.next_writes() for _ in range(3 * n)]
         prep = med(lambda i: saver._put_writes_call(*writes[i], ""))
-        wcalls = [saver._put_writes_call(*writes[n + i], "")[0] for i in range(n)]
+        wcalls = [saver._put_writes_call(*writes[n + i], "") for i in range(n)]
         rt, srv = server(lambda i: evalsha(SCRIPTS.put_writes, wcalls[i]))
         total = med(lambda i: saver.put_writes(*writes[2 * n + i]))
         out["put_writes"] = {
             "total": total, "prepare": prep, "evalsha": rt, "server": srv, "ping": ping,
         }  # fmt: skip
         config = conf(thread)
-        gcall, tid, ns, _ = saver._get_tuple_call(config)
+        gcall, tid, ns = saver._get_tuple_call(config)
         prep = med(lambda i: saver._get_tuple_call(config))
         rt, srv = server(lambda i: evalsha(SCRIPTS.get_tuple, gcall))
         reply = evalsha(SCRIPTS.get_tuple, gcall)

@@ -1207,4 +1207,11 @@ def write(res: dict[str, Any], out: Path) -> None:
             ]
         )
     )
+    md.append("## See also")
+    md.append(
+        "* [Scaling out on Redis Cluster](cluster-scaling.md) (`python "
+        "bench/cluster_scaling.py`): per-master shares of calls, script time and CPU on a "
+        "3-master cluster under the agent workload, with and without TTL, before and after "
+        "schema 2, and the projection to N masters."
+    )
     (out / "benchmarks.md").write_text("\n\n".join(md) + "\n")

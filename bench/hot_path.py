@@ -151,11 +151,11 @@ def build_cases(env: Env) -> list[Case]:
         env.writer.stored(
             {"configurable": {**args[0]["configurable"], "checkpoint_id": args[1]["id"]}}
         )
-    put_calls = [s._put_call(*p)[0] for p in puts]
+    put_calls = [s._put_call(*p).call for p in puts]
     writes = [env.writer.next_writes() for _ in range(n)]
-    write_calls = [s._put_writes_call(*w, "")[0] for w in writes]
+    write_calls = [s._put_writes_call(*w, "") for w in writes]
     latest = conf(env.read_thread)
-    g_call, g_tid, g_ns, _ = s._get_tuple_call(latest)
+    g_call, g_tid, g_ns = s._get_tuple_call(latest)
     reply = s._runner.evalsha(SCRIPTS.get_tuple, g_call.keys, g_call.args)
     tag, data = serde.dumps_typed(messages)
     ztag, zdata = _serde.compress(tag, data, 1)
@@ -482,13 +482,13 @@ def server_lines(env: Env, n: int) -> dict[str, list[dict[str, Any]]]:
         calls = []
         for _ in range(k):
             args = env.writer.next_put()
-            calls.append(s._put_call(*args)[0])
+            calls.append(s._put_call(*args).call)
             conf_ = {**args[0]["configurable"], "checkpoint_id": args[1]["id"]}
             env.writer.stored({"configurable": conf_})  # the next put's parent
         return calls
 
     def fresh_writes(k: int) -> list[Any]:
-        return [s._put_writes_call(*env.writer.next_writes(), "")[0] for _ in range(k)]
+        return [s._put_writes_call(*env.writer.next_writes(), "") for _ in range(k)]
 
     get_call = s._get_tuple_call(conf(env.read_thread))[0]
     out: dict[str, list[dict[str, Any]]] = {}

@@ -27,11 +27,28 @@ CLUSTER = TOPOLOGY == "cluster"
 SENTINEL = TOPOLOGY == "sentinel"
 
 
+# The long stress and model tests (minutes each run); `nox -s quick` leaves them out.
+SLOW_MODULES = frozenset(
+    {
+        "test_concurrency.py",
+        "test_examples.py",
+        "test_failover.py",
+        "test_faults.py",
+        "test_model.py",
+        "test_store_model.py",
+    }
+)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "standalone: needs a plain (non-cluster) server")
+    config.addinivalue_line("markers", "slow: a long stress or model test (see SLOW_MODULES)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
     if CLUSTER or SENTINEL:
         skip = pytest.mark.skip(reason=f"needs a plain server; this run is on {TOPOLOGY}")
         for item in items:
@@ -85,6 +102,31 @@ def redis_server(
         return
     server = RedisServer(os.environ.get("AREDIS_REDIS_SERVER") or None)
     server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack_server() -> Iterator[RedisServer]:
+    """Redis Stack (RediSearch + RedisJSON) for the official ``langgraph-checkpoint-redis``.
+
+    ``AREDIS_STACK_SERVER`` names its binary; nox sets it for one session (see noxfile.py).
+    """
+    binary = os.environ.get("AREDIS_STACK_SERVER")
+    if not binary:
+        pytest.skip(
+            "AREDIS_STACK_SERVER is not set: the official saver needs Redis Stack "
+            "(`scripts/redis-servers.py ensure stack-7.4` gives one; nox sets it for "
+            "tests(redis='7.0'))"
+        )
+    pytest.importorskip("langgraph.checkpoint.redis", reason="langgraph-checkpoint-redis")
+    server = RedisServer(binary)
+    try:
+        server.start()
+    except RuntimeError as exc:
+        pytest.skip(f"Redis Stack at {binary} could not start: {exc}")
     try:
         yield server
     finally:

@@ -19,7 +19,6 @@ import asyncio
 import inspect
 import os
 import random
-import re
 import shutil
 import tempfile
 import time
@@ -27,7 +26,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
@@ -45,6 +43,7 @@ from aredis_ckpt import AsyncRedisSaver, RedisSaver
 from aredis_ckpt._keys import PrefixKeys, escape, value_field
 from aredis_ckpt._server import RedisServer, SentinelServers
 from aredis_ckpt._urls import SentinelURL, parse_url
+from aredis_ckpt.migrate import copy_checkpoints
 
 # ---------------------------------------------------------------------------------- flavors
 
@@ -427,8 +426,10 @@ async def test_checkpoint_prefix_is_where_the_data_lands(
         keys = _keys_under(admin, prefix + ":")
         thread_keys = {k for k in saver._thread(thread).all if admin.exists(k)}
         assert len(thread_keys) >= 8 and thread_keys <= set(keys)
-        shared = saver._pk.global_base
-        assert all(k in thread_keys or k.startswith(shared) for k in keys)
+        bucket = saver._bucket(saver._thread(thread))
+        assert all(
+            k in thread_keys or k == saver._pk.schema or k.startswith(bucket.base) for k in keys
+        )
         # checkpoint_write_prefix is accepted and has no effect: the writes live with the thread
         assert _keys_under(admin, write_prefix) == []
         assert admin.hlen(saver._thread(thread).all[7]) == 1
@@ -930,17 +931,7 @@ async def test_prune_default_and_delete_strategy(
             await flavor.call(saver, "prune", ["t"], strategy="oldest")
 
 
-# --------------------------------------------------- the migration recipe of docs/migrating.md
-
-
-def recipe_from_docs() -> Callable[[Any, Any, str], int]:
-    """The ``copy_thread`` recipe, taken from docs/migrating.md's code block and executed."""
-    docs = Path(__file__).resolve().parent.parent / "docs" / "migrating.md"
-    blocks = re.findall(r"```python\n(.*?)```", docs.read_text(encoding="utf-8"), re.S)
-    code = next(b for b in blocks if "def copy_thread(" in b)
-    namespace: dict[str, Any] = {}
-    exec(compile(code, str(docs), "exec"), namespace)
-    return namespace["copy_thread"]  # type: ignore[no-any-return]
+# ------------------------------------------- moving a thread in (docs/migrating.md, migrate)
 
 
 class AskState(TypedDict):
@@ -976,7 +967,7 @@ def test_migration_recipe_moves_an_interrupted_thread(redis_url: str, key_prefix
     interrupted_graph(old).invoke({"messages": ["Hi"]}, config)
     with RedisSaver.from_conn_string(redis_url, key_prefix=key_prefix) as new:
         new.setup()
-        copied = recipe_from_docs()(old, new, "moving")
+        copied = copy_checkpoints(old, new).checkpoints
         assert copied == len(list(old.list(config))) > 0
         assert len({t.config["configurable"]["checkpoint_ns"] for t in new.list(config)}) == 2
 

@@ -540,7 +540,10 @@ class World:
             + b"\x00"
         )
         indexed = any(
-            m.startswith(member) for m in self.direct.zrange(self.check._pk.global_index, 0, -1)
+            m.startswith(member)
+            for m in self.direct.zrange(
+                self.check._bucket(self.check._thread(conf["thread_id"])).index, 0, -1
+            )
         )
         if landed:
             assert plain(found) == plain(newest)
@@ -852,7 +855,9 @@ async def test_cancelled_calls_never_leave_a_wrong_answer_behind(
         # timeouts of the rounds cancel calls anywhere else (limiter, pool, serialization).
         inner_limit = {"s": 0.0}
 
-        async def counting(wire: AsyncWire, conn: Any, packed: Any) -> Any:
+        async def counting(
+            wire: AsyncWire, conn: Any, packed: Any, count: int | None = None
+        ) -> Any:
             nonlocal mid_command
             assert direct_path(conn), "the saver's own connections take the short path"
             try:
@@ -860,8 +865,8 @@ async def test_cancelled_calls_never_leave_a_wrong_answer_behind(
                     # a cancel scope in the caller's own task (asyncio.wait_for would run the
                     # round trip in a task of its own before Python 3.12)
                     with anyio.fail_after(rng.uniform(0, inner_limit["s"])):
-                        return await inner(wire, conn, packed)
-                return await inner(wire, conn, packed)
+                        return await inner(wire, conn, packed, count)
+                return await inner(wire, conn, packed, count)
             except (asyncio.CancelledError, asyncio.TimeoutError, builtins.TimeoutError):
                 mid_command += 1
                 raise

@@ -8,7 +8,7 @@ has no copy_thread / delete_for_runs / prune: ``ModelSaver`` adds them on its di
 Known, intended differences that the comparison normalises:
 
 * ``list`` order: ours is newest first by checkpoint id across namespaces and threads (ties, which
-  only ``copy_thread`` creates, broken by escaped thread id then escaped namespace, as the
+  only ``copy_thread`` creates, broken by the thread's then the namespace's key part, as the
   indexes sort them); ``InMemorySaver`` groups by thread, then namespace.  The model's unlimited
   answer is sorted that way and then cut to ``limit``.
 * ``list(None, before=...)`` compares checkpoint ids across threads (both savers do).
@@ -47,14 +47,16 @@ from langgraph.checkpoint.base.id import uuid6
 from langgraph.checkpoint.memory import InMemorySaver
 
 from aredis_ckpt import RedisSaver
-from aredis_ckpt._keys import encode, escape
+from aredis_ckpt._commands import Command
+from aredis_ckpt._keys import encode, escape, key_part
 
 # AREDIS_MODEL_EXAMPLES=2000 for a longer hunt
 MAX_EXAMPLES = int(os.environ.get("AREDIS_MODEL_EXAMPLES") or 120)
 STEPS = 40
 
 NASTY_ALPHABET = [":", "{", "}", "*", "$", "%", " ", "\x00", "é", "漢", "🙂", "a"]
-ID_POOL = ["", ":", "{x}", "a b", "%", "\x00", "é漢🙂", "*$", "%3A"]
+# "%" * 100 escapes to 300 bytes: its key part is a digest
+ID_POOL = ["", ":", "{x}", "a b", "%", "\x00", "é漢🙂", "*$", "%3A", "%" * 100]
 ids = st.one_of(st.sampled_from(ID_POOL), st.text(NASTY_ALPHABET, max_size=3))
 CHANNELS = ["a", "b:c", "{d}", "é 漢"]
 TASK_IDS = ["t1", "t:2", "{t}", "", "🙂"]
@@ -184,14 +186,14 @@ class ModelSaver(InMemorySaver):
 
 
 def order_key(t: CheckpointTuple) -> bytes:
-    """Our order: checkpoint id, then escaped thread id, then escaped namespace (newest first)."""
+    """Our order: checkpoint id, then the thread's and the namespace's key parts (newest first)."""
     conf = t.config["configurable"]
     return (
         encode(conf["checkpoint_id"])
         + b"\x00"
-        + escape(conf["thread_id"])
+        + key_part(conf["thread_id"])
         + b"\x00"
-        + escape(conf["checkpoint_ns"])
+        + key_part(conf["checkpoint_ns"])
     )
 
 
@@ -530,7 +532,8 @@ def make_machine(url: str, saver_kwargs: dict[str, Any], stats: dict[str, int]) 
         def indexes_and_counts_match(self) -> None:
             redis = self.saver._redis
             locations = self.model.locations()
-            assert redis.zcard(self.saver._pk.global_index) == len(locations)
+            buckets = self.saver._pk.buckets
+            run_names = sorted({r.replace("\x00", "") for r in RUN_POOL})
             runs: dict[str, set[bytes]] = {}
             referenced: dict[str, set[tuple[str, str, str]]] = {}
             for tid, ns, cid in locations:
@@ -538,12 +541,32 @@ def make_machine(url: str, saver_kwargs: dict[str, Any], stats: dict[str, int]) 
                 assert tup is not None
                 run = tup.metadata.get("run_id")
                 if run is not None:
-                    runs.setdefault(run, set()).add(escape(tid))
+                    runs.setdefault(run, set()).add(key_part(tid))
                 refs = referenced.setdefault(tid, set())
                 refs.update((ns, ch, v) for ch, v in tup.checkpoint["channel_versions"].items())
-            for run in {r.replace("\x00", "") for r in RUN_POOL}:
-                members = redis.smembers(self.saver._pk.run(escape(run)))
-                assert members == runs.get(run, set()), run
+            # where each run's threads are: their buckets' run sets, and no other run set
+            expected: dict[tuple[int, str], set[bytes]] = {}
+            for run, tags in runs.items():
+                for tag in tags:
+                    expected.setdefault((self.saver._pk.bucket_of(tag).number, run), set()).add(tag)
+            # every bucket's index size, number of run sets, and the expected sets: one round trip
+            commands = [Command(("ZCARD", b.index), b.index) for b in buckets]
+            commands += [
+                Command(("EXISTS", *(b.run(escape(r)) for r in run_names)), b.index)
+                for b in buckets
+            ]
+            wanted = sorted(expected)
+            commands += [
+                Command(("SMEMBERS", buckets[b].run(escape(r))), buckets[b].index)
+                for b, r in wanted
+            ]
+            replies = self.saver._runner.batch(commands).replies
+            n = len(buckets)
+            assert sum(replies[:n]) == len(locations)
+            per_bucket = [sum(1 for b, _ in wanted if b == i) for i in range(n)]
+            assert replies[n : 2 * n] == per_bucket
+            for key, members in zip(wanted, replies[2 * n :], strict=True):
+                assert set(members) == expected[key], key
             for tid in self.touched:
                 keys = self.saver._thread(tid).all
                 writes = sum(len(w) for k, w in self.model.writes.items() if k[0] == tid)

@@ -58,6 +58,7 @@ OPS = [
     "get_tuple by id",
     "list page (limit=10 of 60)",
     "list page with filter",
+    "list(None) page (limit=10, 64 buckets merged)",
     "get_delta_channel_history (walks 61 ancestors)",
 ]
 
@@ -109,6 +110,9 @@ def test_sync_saver_uses_one_round_trip_per_operation(
         lambda: list(saver.list(_conf("t"), filter={"step": 5}, limit=1)),
     )
     measure(
+        "list(None) page (limit=10, 64 buckets merged)", lambda: list(saver.list(None, limit=10))
+    )
+    measure(
         "get_delta_channel_history (walks 61 ancestors)",
         lambda: saver.get_delta_channel_history(
             config=latest.config, channels=["messages", "never-written"]
@@ -150,6 +154,10 @@ async def test_async_saver_uses_one_round_trip_per_operation(
             lambda: _drain(saver.alist(_conf("t"), filter={"step": 5}, limit=1)),
         ),
         (
+            "list(None) page (limit=10, 64 buckets merged)",
+            lambda: _drain(saver.alist(None, limit=10)),
+        ),
+        (
             "get_delta_channel_history (walks 61 ancestors)",
             lambda: saver.aget_delta_channel_history(
                 config=latest.config, channels=["messages", "never-written"]
@@ -169,3 +177,48 @@ async def test_async_saver_uses_one_round_trip_per_operation(
 
 async def _drain(it: Any) -> list[Any]:
     return [x async for x in it]
+
+
+def _memory_source(threads: int, depth: int) -> Any:
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    source = InMemorySaver()
+    for t in range(threads):
+        parent = None
+        for i in range(depth):
+            stored = source.put(_conf(f"t{t}", "", parent), _checkpoint(i), {"step": i}, {})
+            source.put_writes(stored, [("messages", "w")], "task")
+            parent = stored["configurable"]["checkpoint_id"]
+    return source
+
+
+def test_copy_sends_a_pipeline_per_batch(
+    redis_server: Any, key_prefix: str, server_evalsha: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aredis_ckpt.migrate import copy_checkpoints, verify_checkpoints
+
+    source = _memory_source(threads=3, depth=10)
+    pool = BlockingConnectionPool(
+        connection_class=CountingConnection, host="127.0.0.1", port=redis_server.port
+    )
+    client = Redis(connection_pool=pool)
+    target = RedisSaver(client, key_prefix=key_prefix)
+    target.setup()
+    counts: dict[str, int] = {}
+    for label, batch in (("copy 30 checkpoints, batch_size=8", 8), ("second run (skips)", 8)):
+        before_sends, before_server = SENDS["n"], server_evalsha()
+        copy_checkpoints(source, target, batch_size=batch)
+        counts[label] = SENDS["n"] - before_sends
+        counts[label + ": scripts"] = server_evalsha() - before_server
+    report(capsys, "copy_checkpoints", counts, "round trips (and scripts run)")
+    # one pipeline looks up the 3 threads' newest checkpoints on the target; the 30 puts and
+    # 30 put_writes go in ceil(30 / 8) = 4 pipelines
+    assert counts == {
+        "copy 30 checkpoints, batch_size=8": 1 + 4,
+        "copy 30 checkpoints, batch_size=8: scripts": 3 + 30 + 30,
+        "second run (skips)": 1,
+        "second run (skips): scripts": 3,
+    }
+    assert verify_checkpoints(source, target).ok
+    client.close()
+    pool.disconnect()

@@ -24,10 +24,11 @@ from redis.asyncio.connection import SSLConnection as AsyncSSLConnection
 from redis.asyncio.connection import UnixDomainSocketConnection as AsyncUnixConnection
 from redis.asyncio.sentinel import SentinelManagedConnection as AsyncSentinelConnection
 from redis.connection import Connection, SSLConnection, UnixDomainSocketConnection
-from redis.exceptions import DataError, TimeoutError
+from redis.exceptions import DataError, ResponseError, TimeoutError
 from redis.sentinel import SentinelManagedConnection
 
 from aredis_ckpt import AsyncRedisSaver, RedisSaver, _wire
+from aredis_ckpt._commands import Command
 from aredis_ckpt._server import RedisServer, SentinelServers
 from aredis_ckpt._wire import direct_path, pack_command
 from test_roundtrips import AsyncCountingConnection, CountingConnection
@@ -362,3 +363,49 @@ async def test_sentinel_connection_on_a_demoted_primary_finds_the_new_one(
         tup = saver.get_tuple(cfg("t"))
         assert tup is not None and tup.config == stored
         assert kept(saver).port == redis_sentinel.master.port
+
+
+# ----------------------------------------------------------------------------- batches
+
+
+def test_batches_on_the_kept_connection(redis_url: str, key_prefix: str, path: str) -> None:
+    """A batch is one write and its replies in order, an error reply in its place; an empty
+    batch sends and reads nothing."""
+    with RedisSaver.from_conn_string(redis_url, key_prefix=key_prefix) as saver:
+        saver.setup()
+        key = f"{key_prefix}:k".encode()
+        runner = saver._runner
+        assert runner.batch([]).replies == []
+        result = runner.batch(
+            [
+                Command(("SET", key, "x"), key),
+                Command(("INCR", key), key),
+                Command(("GET", key), key),
+            ]
+        )
+        ok, error, value = result.replies
+        assert ok is True or ok == b"OK"
+        assert isinstance(error, ResponseError) and value == b"x"
+        assert runner.batch([]).replies == []
+        assert kept(saver) is not None
+
+
+async def test_async_batches_on_the_kept_connection(
+    redis_url: str, key_prefix: str, path: str
+) -> None:
+    async with AsyncRedisSaver.from_conn_string(redis_url, key_prefix=key_prefix) as saver:
+        await saver.asetup()
+        key = f"{key_prefix}:k".encode()
+        runner = saver._runner
+        assert (await runner.batch([])).replies == []
+        result = await runner.batch(
+            [
+                Command(("SET", key, "x"), key),
+                Command(("INCR", key), key),
+                Command(("GET", key), key),
+            ]
+        )
+        ok, error, value = result.replies
+        assert ok is True or ok == b"OK"
+        assert isinstance(error, ResponseError) and value == b"x"
+        assert kept(saver) is not None

@@ -5,7 +5,9 @@
 each checkpoint operation in one round trip, with no Redis modules.  ``AsyncRedisStore`` /
 ``RedisStore`` are LangGraph's long-term memory store (``BaseStore``) on the same servers, with
 semantic search.  ``AsyncRedisCache`` / ``RedisCache`` are LangGraph's node cache (``BaseCache``,
-for ``CachePolicy`` on nodes and tasks).
+for ``CachePolicy`` on nodes and tasks).  ``aredis_ckpt.migrate`` copies threads in from any
+LangGraph saver, and the ``aredis-ckpt`` command (``aredis_ckpt.cli``) inspects, exports,
+imports, prunes and migrates them.
 """
 
 from aredis_ckpt._async.cache import AsyncRedisCache

@@ -28,6 +28,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from redis.exceptions import ResponseError
 
 from aredis_ckpt import _guards, _serde
+from aredis_ckpt._commands import Arg, Command, ScriptCall, evalsha
 from aredis_ckpt._config import (
     DEFAULT_COMPRESS_THRESHOLD,
     DEFAULT_KEY_PREFIX,
@@ -40,17 +41,20 @@ from aredis_ckpt._config import (
 )
 from aredis_ckpt._keys import (
     NUL,
+    BucketKeys,
     PrefixKeys,
     ThreadKeys,
     decode,
     encode,
     escape,
+    key_part,
     ns_member,
     validate_prefix,
     value_field,
     write_field_suffix,
 )
 from aredis_ckpt._limits import check_limit_option, check_request, size_of
+from aredis_ckpt._scripts import SCRIPTS
 from aredis_ckpt.errors import (
     CorruptedDataError,
     ReplicationError,
@@ -59,15 +63,18 @@ from aredis_ckpt.errors import (
     UnencryptedDataError,
 )
 
-__all__ = ["BaseRedisSaver", "ListQuery", "ScriptCall"]
+__all__ = [
+    "BaseRedisSaver",
+    "ListQuery",
+    "PutOp",
+    "PutPlan",
+    "ScriptCall",
+    "WritesOp",
+    "bucket_call",
+]
 
 logger = logging.getLogger("aredis_ckpt")
 
-Arg = bytes | str | int | float
-
-# On a cluster the shared slot's clock decides when a thread has expired; sweep its shared
-# entries only this long after, so a refresh racing on the thread's own node is never undone.
-CLUSTER_SWEEP_GRACE_MS = 5000
 # A filter on a key the metadata lacks matches None, as in Python's `metadata.get(key)`.
 NULL_DIGEST = _serde.filter_digest(None)
 
@@ -92,11 +99,23 @@ class _Naming:
 
 
 @dataclass
-class ScriptCall:
-    """Keys and arguments of one EVALSHA."""
+class PutOp:
+    """The arguments of one ``put``, for the savers' internal batched write path."""
 
-    keys: Sequence[bytes]
-    args: Sequence[Arg]
+    config: RunnableConfig
+    checkpoint: Checkpoint
+    metadata: CheckpointMetadata
+    new_versions: ChannelVersions
+
+
+@dataclass
+class WritesOp:
+    """The arguments of one ``put_writes``, for the savers' internal batched write path."""
+
+    config: RunnableConfig
+    writes: Sequence[tuple[str, Any]]
+    task_id: str
+    task_path: str = ""
 
 
 @dataclass
@@ -140,6 +159,20 @@ class ListQuery:
             return False
         self.max_bound = cursor
         return True
+
+
+@dataclass
+class PutPlan:
+    """A ``put``: the thread script, the config to return, and the thread's bucket entries."""
+
+    call: ScriptCall
+    config: RunnableConfig
+    thread: ThreadKeys
+    member: bytes
+    # a shallow put's parent, whose bucket entry goes with it (the thread script drops it)
+    superseded: list[bytes]
+    # on a cluster: the bucket's commands, sent beside the thread script
+    bucket: list[Command]
 
 
 def _configurable(config: RunnableConfig | None, what: str) -> Mapping[str, Any]:
@@ -193,6 +226,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         allow_plaintext: bool = False,
         max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
         strict_server: bool = False,
+        global_index: bool = True,
     ) -> None:
         super().__init__(serde=serde)
         # Whether self.serde encrypts, worked out on first read (for the serde of that moment:
@@ -203,6 +237,11 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         # the server's proto-max-bulk-len, once setup() could read it
         self._bulk_limit: int | None = None
         self._strict_server = bool(strict_server)
+        if not isinstance(global_index, bool):
+            raise TypeError(f"global_index must be True or False, got {global_index!r}")
+        # The index across threads (list(None), delete_for_runs, its TTL bookkeeping); off, a
+        # thread's writes touch only the thread's own keys (one slot).
+        self._global = global_index
         if compress_threshold is not None and (
             isinstance(compress_threshold, bool)
             or not isinstance(compress_threshold, int)
@@ -221,9 +260,13 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         self.ttl = ttl
         self._ttl_ms, self._refresh_on_read = ttl_milliseconds(ttl)
         self._pk = PrefixKeys(validate_prefix(key_prefix))
-        # On a cluster the shared indexes live in another slot than the thread, so scripts
-        # cannot touch them; on one server (or Sentinel) every write updates them atomically.
+        # On a cluster a thread's bucket of the indexes across threads lives in another slot
+        # than the thread, so thread scripts cannot touch it: the client sends the bucket's
+        # script beside the thread's.  On one server (or Sentinel) the thread scripts update
+        # the bucket themselves, atomically.
         self._cluster = cluster
+        # Whether this saver has seen the schema record (setup() or its first call).
+        self._schema_ok = False
 
     # ------------------------------------------------------------------ versions
 
@@ -246,11 +289,11 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 "but could be lost if the primary fails now"
             )
 
-    def _check_schema(self, stored: bytes | None) -> None:
+    def _stored_version(self, stored: bytes | None, legacy: bool) -> int | None:
+        """The schema version of the data under the prefix: the record's, 1 for version-1 data
+        without a record (its setup() never ran), None for a prefix without data."""
         if stored is None:
-            raise SchemaVersionError(
-                f"could not record the schema version under prefix {self.key_prefix!r}"
-            )
+            return 1 if legacy else None
         try:
             version = int(stored)
         except ValueError:
@@ -263,6 +306,25 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 f"the data under prefix {self.key_prefix!r} was written with schema version "
                 f"{version}, newer than the {SCHEMA_VERSION} this aredis-ckpt understands; "
                 "upgrade aredis-ckpt (or use another key_prefix)"
+            )
+        return version
+
+    def _check_current(self, stored: bytes | None, legacy: bool) -> None:
+        """Refuse to work on data that still needs setup()'s migration."""
+        version = self._stored_version(stored, legacy)
+        if (version is not None and version < SCHEMA_VERSION) or legacy:
+            raise SchemaVersionError(
+                f"the data under prefix {self.key_prefix!r} was written by an earlier "
+                f"aredis-ckpt (schema version {version or 1}); call setup() (or asetup()) once "
+                f"to migrate it to version {SCHEMA_VERSION} before using it"
+            )
+
+    def _require_global(self, what: str) -> None:
+        if not self._global:
+            raise ValueError(
+                f"{what} needs the index across threads, and this saver was created with "
+                "global_index=False (its writes only touch each thread's own keys); use a "
+                "saver with global_index=True on a prefix whose writers all keep the index"
             )
 
     def _apply_server_facts(self, facts: Sequence[_guards.ServerFacts]) -> None:
@@ -288,8 +350,8 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
 
     def _out_of_memory(self, op: str, thread_id: str | None, exc: Exception) -> Exception:
         subject = f" on thread {thread_id!r}" if thread_id is not None else ""
-        # one server: the call is one script, refused whole; a cluster call may have run
-        # its thread script on another node before the refused shared-index update
+        # one server: the call is one script, refused whole; on a cluster a put's thread
+        # script and bucket update go to their nodes together, and either may be refused
         trace = "the refused script wrote nothing" if self._cluster else "nothing was written"
         return ServerOutOfMemoryError(
             f"{op}{subject} under prefix {self.key_prefix!r} was refused: Redis is out of "
@@ -323,11 +385,73 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
 
     # ------------------------------------------------------------------ keys
 
-    def _global_keys(self, *extra: bytes) -> tuple[bytes, ...]:
-        return () if self._cluster else (self._pk.global_index, *extra)
+    def _bucket_keys(self, tk: ThreadKeys) -> tuple[bytes, ...]:
+        """The bucket index a thread script gets after the thread's keys: on one server, with
+        the index across threads on; else none (the script then leaves the bucket alone)."""
+        if self._cluster or not self._global:
+            return ()
+        return (self._pk.buckets[tk.bucket].index,)
 
     def _thread(self, thread_id: str) -> ThreadKeys:
         return self._pk.thread(thread_id)
+
+    def _bucket(self, tk: ThreadKeys) -> BucketKeys:
+        return self._pk.buckets[tk.bucket]
+
+    def _bucket_call(
+        self,
+        tk: ThreadKeys,
+        op: str,
+        add: Sequence[bytes] = (),
+        remove: Sequence[bytes] = (),
+        add_runs: Sequence[bytes] = (),
+        remove_runs: Sequence[bytes] = (),
+    ) -> ScriptCall | None:
+        """On a cluster: the bucket script applying a thread's index changes (or None).
+
+        On one server the thread scripts update the bucket themselves, atomically, and this
+        returns None; so it does with the index across threads off, or with nothing to do.
+        """
+        if not self._cluster or not self._global:
+            return None
+        if op != "forget" and not (add or remove or add_runs or remove_runs):
+            return None
+        return bucket_call(
+            self._bucket(tk), tk.tag, op, self._ttl_ms, add, remove, add_runs, remove_runs
+        )
+
+    def _bucket_put(
+        self, tk: ThreadKeys, member: bytes, superseded: list[bytes], run_e: bytes
+    ) -> list[Command]:
+        """Cluster: what a put sends to its thread's bucket beside the thread script.
+
+        Without a ttl, plain commands (an index entry, the run's set; a shallow put's parent
+        entry out): no script to start.  With a ttl, the bucket script, which also records the
+        expiry and names due threads.
+        """
+        if not self._cluster or not self._global:
+            return []
+        bucket = self._bucket(tk)
+        runs = [run_e] if run_e else []
+        if self._ttl_ms:
+            call = bucket_call(bucket, tk.tag, "add", self._ttl_ms, [member], superseded, runs)
+            return [evalsha(SCRIPTS.bucket, call)]
+        commands = [Command(("ZADD", bucket.index, 0, member), bucket.index)]
+        if superseded:
+            commands.append(Command(("ZREM", bucket.index, *superseded), bucket.index))
+        if run_e:
+            key = bucket.run(run_e)
+            commands.append(Command(("SADD", key, tk.tag), key))
+        return commands
+
+    def _settle_call(
+        self, bucket: BucketKeys, checked: Sequence[tuple[bytes, bytes, int]]
+    ) -> ScriptCall:
+        """Cluster: settle due threads of a bucket, given (T, score seen, PTTL of its t key)."""
+        args: list[Arg] = ["settle", b"", self._ttl_ms]
+        for tag, score, left in checked:
+            args.extend((tag, score, left))
+        return ScriptCall((bucket.index,), args)
 
     # ------------------------------------------------------------------ put
 
@@ -337,8 +461,8 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         checkpoint: Checkpoint,
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
-    ) -> tuple[ScriptCall, RunnableConfig, ScriptCall | None]:
-        """The put script, the config to return, and (on a cluster) the shared-index update."""
+    ) -> PutPlan:
+        """The put script, the config to return, and (on a cluster) the bucket update."""
         conf = _configurable(config, "put")
         thread_id = _thread_id(conf, "put")
         ns = _str_field(conf, "checkpoint_ns", "put")
@@ -346,7 +470,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         cid = checkpoint["id"]
         if not isinstance(cid, str) or not cid:
             raise ValueError(f"put: checkpoint['id'] must be a non-empty str, got {cid!r}")
-        ns_e = escape(ns)
+        ns_e = key_part(ns)
         tk = self._thread(thread_id)
         md = get_checkpoint_metadata(config, metadata)
         values = checkpoint["channel_values"]
@@ -364,14 +488,14 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         run_id = md.get("run_id")
         run_e = escape(str(run_id)) if run_id is not None else b""
         keys: tuple[bytes, ...] = tk.all
-        if not self._cluster:
-            keys += (self._pk.global_index, self._pk.run(run_e))
-        shared = self._shared_call(
-            tk.tag,
-            "add",
-            [encode(cid) + NUL + tk.tag + NUL + ns_e],
-            [run_e] if run_e else [],
-        )
+        bucket_keys = self._bucket_keys(tk)
+        if bucket_keys:
+            keys += (*bucket_keys, self._bucket(tk).run(run_e))
+        tail = NUL + tk.tag + NUL + ns_e
+        member = encode(cid) + tail
+        # a shallow put supersedes its parent (the namespace's latest): its entry goes too
+        superseded = [encode(parent) + tail] if self._shallow and parent and parent != cid else []
+        bucket = self._bucket_put(tk, member, superseded, run_e)
         c_blob = _serde.dump_checkpoint(self.serde, checkpoint, md)
         call = ScriptCall(
             keys,
@@ -385,7 +509,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 tk.tag,
                 run_e,
                 self._ttl_ms,
-                self._pk.global_base,
+                self._pk.prefix,
                 b"1" if self._shallow else b"0",
                 *pairs,
             ],
@@ -407,7 +531,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         next_config: RunnableConfig = {
             "configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": cid}
         }
-        return call, next_config, shared
+        return PutPlan(call, next_config, tk, member, superseded, bucket)
 
     def _put_writes_call(
         self,
@@ -415,25 +539,15 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         writes: Sequence[tuple[str, Any]],
         task_id: str,
         task_path: str,
-    ) -> tuple[ScriptCall, ScriptCall | None]:
-        """The put_writes script and (cluster with a ttl) the shared-slot expiry update."""
+    ) -> ScriptCall:
+        """The put_writes script (it touches the thread's keys only)."""
         conf = _configurable(config, "put_writes")
         thread_id = _thread_id(conf, "put_writes")
         ns = _str_field(conf, "checkpoint_ns", "put_writes")
         cid = _str_field(conf, "checkpoint_id", "put_writes")
         if not cid:
             raise ValueError("put_writes: config['configurable'] has no 'checkpoint_id'")
-        ns_e = escape(ns)
-        tk = self._thread(thread_id)
-        args: list[Arg] = [
-            ns_e,
-            encode(ns),
-            encode(thread_id),
-            self._ttl_ms,
-            encode(cid),
-            tk.tag,
-            b"" if self._cluster else self._pk.global_base,
-        ]
+        args: list[Arg] = [key_part(ns), encode(ns), encode(thread_id), self._ttl_ms, encode(cid)]
         for i, (channel, value) in enumerate(writes):
             idx = WRITES_IDX_MAP.get(channel, i)
             args.append(write_field_suffix(idx, task_id))
@@ -450,68 +564,22 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             f"thread {thread_id!r} (namespace {ns!r}), checkpoint {cid!r}",
             args,
             lambda: [
-                (f"write of task {task_id!r} to channel {channel!r}", size_of(args[8 + 3 * i]))
+                (f"write of task {task_id!r} to channel {channel!r}", size_of(args[6 + 3 * i]))
                 for i, (channel, _) in enumerate(writes)
             ],
         )
-        return ScriptCall(tk.all, args), self._shared_call(tk.tag, "add")
+        return ScriptCall(self._thread(thread_id).all, args)
 
     # ------------------------------------------------------------------ get_tuple
 
-    def _get_tuple_call(
-        self, config: RunnableConfig
-    ) -> tuple[ScriptCall, str, str, ScriptCall | None]:
+    def _get_tuple_call(self, config: RunnableConfig) -> tuple[ScriptCall, str, str]:
         conf = _configurable(config, "get_tuple")
         thread_id = _thread_id(conf, "get_tuple")
         ns = _str_field(conf, "checkpoint_ns", "get_tuple")
         cid = _str_field(conf, "checkpoint_id", "get_tuple")
         refresh = self._ttl_ms if self._refresh_on_read else 0
-        tk = self._thread(thread_id)
-        call = ScriptCall(
-            tk.all,
-            [
-                escape(ns),
-                encode(cid),
-                refresh,
-                tk.tag,
-                b"" if self._cluster else self._pk.global_base,
-            ],
-        )
-        touch = self._shared_call(tk.tag, "add") if self._refresh_on_read else None
-        return call, thread_id, ns, touch
-
-    def _shared_call(
-        self,
-        tag: bytes,
-        op: str,
-        members: Sequence[bytes] = (),
-        runs: Sequence[bytes] = (),
-    ) -> ScriptCall | None:
-        """On a cluster: the shared-slot script applying a thread's index changes (or None).
-
-        ``op`` is "add" (index members/runs, record the expiry), "remove", or "forget" (the
-        thread was deleted).  On one server the thread scripts update the shared keys
-        themselves, atomically, and this returns None.
-        """
-        if not self._cluster:
-            return None
-        if op == "add" and not members and not runs and not self._ttl_ms:
-            return None
-        if op != "add" and not members and not runs and op != "forget":
-            return None
-        return ScriptCall(
-            (self._pk.global_index,),
-            [
-                self._pk.global_base,
-                tag,
-                self._ttl_ms,
-                CLUSTER_SWEEP_GRACE_MS,
-                op,
-                len(members),
-                *members,
-                *runs,
-            ],
-        )
+        call = ScriptCall(self._thread(thread_id).all, [key_part(ns), encode(cid), refresh])
+        return call, thread_id, ns
 
     def _decode_tuple(self, thread_id: str, ns: str, reply: Sequence[Any]) -> CheckpointTuple:
         cid_raw, c_blob, parent_raw, channels, value_blobs, write_blobs = reply[:6]
@@ -591,9 +659,10 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
 
         if config is None or (isinstance(config, Mapping) and not config):
             # InMemorySaver and PostgresSaver read an empty config as "every thread" too
+            self._require_global("list(None)")
             max_b = b"(" + encode(before_id) if before_id else b"+"
             return ListQuery(
-                keys=(self._pk.global_index,),
+                keys=tuple(b.index for b in self._pk.buckets),
                 mode=b"g",
                 max_bound=max_b,
                 min_bound=b"-",
@@ -606,6 +675,11 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         thread_id = _thread_id(conf, "list")
         if before is not None:
             before_thread = _configurable(before, "list(before=...)").get("thread_id")
+            if before_thread is not None and not isinstance(before_thread, str):
+                raise TypeError(
+                    "list(before=...): thread_id must be a str, got "
+                    f"{type(before_thread).__name__} {before_thread!r}"
+                )
             if before_thread is not None and before_thread != thread_id:
                 raise ValueError(
                     f"list: before= names thread {before_thread!r} but config names thread "
@@ -618,7 +692,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         ns_given = conf.get("checkpoint_ns")
         if ns_given is not None:
             ns = _str_field(conf, "checkpoint_ns", "list")
-            ns_e = escape(ns)
+            ns_e = key_part(ns)
             if exact:
                 max_b = min_b = b"[" + ns_member(ns_e, exact)
             else:
@@ -694,7 +768,8 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         ns = _str_field(conf, "checkpoint_ns", "get_delta_channel_history")
         cid = _str_field(conf, "checkpoint_id", "get_delta_channel_history")
         return ScriptCall(
-            self._thread(thread_id).all, [escape(ns), encode(cid), *(encode(c) for c in channels)]
+            self._thread(thread_id).all,
+            [key_part(ns), encode(cid), *(encode(c) for c in channels)],
         )
 
     def _decode_delta(
@@ -742,7 +817,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         if not isinstance(thread_id, str):
             raise TypeError(f"delete_thread: thread_id must be a str, got {thread_id!r}")
         tk = self._thread(thread_id)
-        return ScriptCall(tk.all + self._global_keys(), [tk.tag, self._pk.global_base])
+        return ScriptCall(tk.all + self._bucket_keys(tk), [tk.tag])
 
     def _copy_thread_call(self, source: str, target: str) -> ScriptCall:
         for name, tid in (("source_thread_id", source), ("target_thread_id", target)):
@@ -750,8 +825,8 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 raise TypeError(f"copy_thread: {name} must be a str, got {tid!r}")
         src, dst = self._thread(source), self._thread(target)
         return ScriptCall(
-            src.all + dst.all + self._global_keys(),
-            [encode(target), dst.tag, self._pk.global_base, self._ttl_ms],
+            src.all + dst.all + self._bucket_keys(dst),
+            [encode(target), dst.tag, self._ttl_ms],
         )
 
     def _import_call(self, target: str, exported: Sequence[Any]) -> ScriptCall:
@@ -781,11 +856,11 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         if not isinstance(thread_id, str):
             raise TypeError(f"prune: thread ids must be str, got {thread_id!r}")
         tk = self._thread(thread_id)
-        return ScriptCall(tk.all + self._global_keys(), [tk.tag, self._pk.global_base, keep])
+        return ScriptCall(tk.all + self._bucket_keys(tk), [tk.tag, keep])
 
     def _delete_runs_call(self, tag: bytes, runs: Sequence[bytes]) -> ScriptCall:
         tk = ThreadKeys(self._pk.prefix, tag)
-        return ScriptCall(tk.all + self._global_keys(), [tag, self._pk.global_base, *runs])
+        return ScriptCall(tk.all + self._bucket_keys(tk), [tag, *runs])
 
     @staticmethod
     def _check_thread_ids(thread_ids: Sequence[str], what: str) -> list[str]:
@@ -808,6 +883,40 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             logger.debug(
                 "%s keys=%d args=%d prefix=%r", op, len(call.keys), len(call.args), self.key_prefix
             )
+
+
+def bucket_call(
+    bucket: BucketKeys,
+    tag: bytes,
+    op: str,
+    ttl_ms: int,
+    add: Sequence[bytes] = (),
+    remove: Sequence[bytes] = (),
+    add_runs: Sequence[bytes] = (),
+    remove_runs: Sequence[bytes] = (),
+) -> ScriptCall:
+    """The bucket script (``lua/bucket.lua``) applying one thread's index changes.
+
+    ``op`` is "add" (put, copy, migration: index entries and runs; with a ttl the expiry is
+    recorded and due threads come back), "remove" (entries dropped) or "forget" (the thread
+    was deleted).
+    """
+    return ScriptCall(
+        (bucket.index,),
+        [
+            op,
+            tag,
+            ttl_ms,
+            len(add),
+            *add,
+            len(remove),
+            *remove,
+            len(add_runs),
+            *add_runs,
+            len(remove_runs),
+            *remove_runs,
+        ],
+    )
 
 
 def pick_connection_source(

@@ -12,7 +12,7 @@ import inspect
 import queue
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import anyio
@@ -56,17 +56,25 @@ __all__ = [
     "RedisCluster",
     "Retry",
     "Sentinel",
+    "aclose_iterator",
     "acluster_evalsha",
     "aconnection_from",
     "aembed_queries",
     "aembed_texts",
+    "ainit_cluster",
+    "anode_connection",
+    "anode_release",
     "arelease_surely",
     "asleep",
     "async_default_retry",
+    "close_iterator",
     "cluster_evalsha",
     "connection_from",
     "embed_queries",
     "embed_texts",
+    "init_cluster",
+    "node_connection",
+    "node_release",
     "release_surely",
     "sleep",
 ]
@@ -154,6 +162,21 @@ def sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
+async def aclose_iterator(iterator: AsyncIterator[Any]) -> None:
+    """Close an async generator (releasing what its ``finally`` blocks hold) before it is
+    exhausted; other iterators have nothing to close (the sync twin is ``close_iterator``)."""
+    close = getattr(iterator, "aclose", None)
+    if close is not None:
+        await close()
+
+
+def close_iterator(iterator: Iterator[Any]) -> None:
+    """Close a generator before it is exhausted (the async twin is ``aclose_iterator``)."""
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        close()
+
+
 async def aembed_texts(embeddings: Embeddings, texts: list[str]) -> list[list[float]]:
     """Documents' vectors through LangChain's async hook (the sync twin is ``embed_texts``).
 
@@ -237,6 +260,40 @@ def default_retry() -> dict[str, object]:
         "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
         "retry_on_error": [ConnectionError, TimeoutError],
     }
+
+
+async def ainit_cluster(client: Any) -> None:
+    """Discover an asyncio cluster client's nodes and slots (once; the sync client does it when
+    it is created)."""
+    await client.initialize()
+
+
+def init_cluster(client: Any) -> None:
+    """A sync cluster client knows its nodes from its creation (the async twin initializes)."""
+
+
+async def anode_connection(node: Any) -> Any:
+    """A connection of one asyncio cluster node (connected when first used)."""
+    return node.acquire_connection()
+
+
+def node_connection(node: Any) -> Any:
+    """A connection of one sync cluster node's pool (connected when first used)."""
+    return connection_from(node.redis_connection.connection_pool)
+
+
+async def anode_release(node: Any, conn: Any) -> None:
+    """Give a connection back to its asyncio cluster node."""
+    release = getattr(node, "release", None)
+    if release is not None:
+        release(conn)
+    else:  # redis-py before 5.3
+        node._free.append(conn)
+
+
+def node_release(node: Any, conn: Any) -> None:
+    """Give a connection back to its sync cluster node's pool."""
+    node.redis_connection.connection_pool.release(conn)
 
 
 # An EVALSHA to send to the slot of its first key: (sha, keys, args).

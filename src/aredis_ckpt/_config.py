@@ -25,7 +25,7 @@ DEFAULT_POOL_TIMEOUT: Final = 60.0
 # client's socket timeout).
 DEFAULT_WAIT_TIMEOUT_MS: Final = 1000
 # Layout version of the data under a prefix (see _keys.py); bumped on incompatible change.
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 # Channel values and pending writes of this many serialized bytes or more are stored
 # zstd-compressed (as PostgreSQL's TOAST compresses values over 2 KB).
 DEFAULT_COMPRESS_THRESHOLD: Final = 2048

@@ -46,7 +46,9 @@ class _Scripts:
         self.copy_thread = _load("copy_thread")
         self.export_thread = _load("export_thread")
         self.import_thread = _load("import_thread")
-        self.shared_apply = _load("shared_apply")
+        self.bucket = _load("bucket")
+        self.upgrade_thread = _load("upgrade_thread")
+        self.upgrade_legacy = _load("upgrade_legacy")
 
     def all(self) -> tuple[LuaScript, ...]:
         return tuple(v for v in vars(self).values() if isinstance(v, LuaScript))

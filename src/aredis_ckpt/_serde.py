@@ -41,6 +41,7 @@ __all__ = [
     "pack_len",
     "pack_str",
     "serializer_encrypts",
+    "write_task",
 ]
 
 
@@ -271,6 +272,13 @@ def load_write(
     if encrypted:
         _require_encrypted(f"pending write of task {task_id!r} to channel {channel!r}", tag)
     return (task_path, task_id, idx), (task_id, channel, serde.loads_typed(decompress(tag, data)))
+
+
+def write_task(blob: bytes) -> tuple[str, str, int]:
+    """``(task_path, task_id, idx)`` of a stored pending write, without loading its value."""
+    (n,) = struct.unpack_from(">H", blob)
+    task_raw, idx, _, _, path_raw = ormsgpack.unpackb(blob[2 + n :])
+    return decode(path_raw), decode(task_raw), idx
 
 
 def _normalise(value: Any) -> Any:

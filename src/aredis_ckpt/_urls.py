@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["SentinelURL", "parse_url"]
+__all__ = ["SentinelURL", "mask_url", "parse_url"]
 
 PLAIN_SCHEMES = ("redis", "rediss", "unix")
 SENTINEL_SCHEMES = ("redis+sentinel", "rediss+sentinel")
@@ -28,14 +28,18 @@ class SentinelURL:
     ssl: bool
 
 
-def _bad(url: str, why: str) -> ValueError:
-    # Never echo credentials: drop everything up to the last '@' and any query or fragment.
+def mask_url(url: str) -> str:
+    """The URL to show in messages: no credentials, query or fragment."""
     scheme, sep, rest = url.partition("://")
     if "@" in rest:
         rest = "***@" + rest.rpartition("@")[2]
     rest = rest.split("?")[0].split("#")[0]
-    shown = f"{scheme}{sep}{rest}" if sep else "<not a URL>"
-    return ValueError(f"invalid Redis URL {shown!r}: {why}")
+    return f"{scheme}{sep}{rest}" if sep else "<not a URL>"
+
+
+def _bad(url: str, why: str) -> ValueError:
+    # Never echo credentials: drop everything up to the last '@' and any query or fragment.
+    return ValueError(f"invalid Redis URL {mask_url(url)!r}: {why}")
 
 
 def _host_port(url: str, item: str) -> tuple[str, int]:

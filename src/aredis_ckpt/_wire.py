@@ -104,6 +104,18 @@ def _where(conn: Any) -> str:
         return repr(conn)
 
 
+def _error_in(reply: Any, count: int | None) -> ResponseError | None:
+    """A single command's error reply; of a batch's replies, a READONLY one if any (what
+    ``_demoted`` looks for), else the first error reply."""
+    if count is None:
+        return reply if isinstance(reply, ResponseError) else None
+    errors = [one for one in reply if isinstance(one, ResponseError)]
+    for one in errors:
+        if isinstance(one, ReadOnlyError):
+            return one
+    return errors[0] if errors else None
+
+
 def _demoted(conn: Any, reply: Exception) -> bool:
     """A Sentinel-managed primary that answers READONLY was demoted: like redis-py, drop the
     connection so that reconnecting asks Sentinel for the new primary."""
@@ -143,10 +155,12 @@ class AsyncWire:
         self._expired.clear()
         self._loop = self._timer = None
 
-    async def exchange(self, conn: Any, packed: bytes) -> Any:
-        """Send ``packed`` on ``conn`` and return the reply (an error reply is raised)."""
+    async def exchange(self, conn: Any, packed: bytes, count: int | None = None) -> Any:
+        """Send ``packed`` on ``conn`` and return the reply (an error reply is raised); with a
+        ``count``, ``packed`` holds that many commands and their replies come back as a list
+        (an error reply as its exception, in its place)."""
         if not direct_path(conn):
-            return await self._through_redis_py(conn, packed)
+            return await self._through_redis_py(conn, packed, count)
         if conn.health_check_interval:
             await conn.check_health()
         writer = conn._writer
@@ -168,7 +182,11 @@ class AsyncWire:
                 await writer.drain()
                 if timeout:
                     self._watch(writer, timeout)
-            reply = await conn._parser.read_response()
+            read = conn._parser.read_response
+            if count is None:
+                reply = await read()
+            else:
+                reply = [await read() for _ in range(count)]
         except BaseException as exc:
             timed_out = writer in self._expired
             writer.transport.abort()
@@ -182,15 +200,17 @@ class AsyncWire:
             if timeout:
                 del self._deadlines[writer]
                 self._expired.discard(writer)
-        if isinstance(reply, ResponseError):
-            if _demoted(conn, reply):
+        error = _error_in(reply, count)
+        if error is not None:
+            if _demoted(conn, error):
                 await conn.disconnect()
-                raise ConnectionError("The previous master is now a slave") from reply
-            raise reply
+                raise ConnectionError("The previous master is now a slave") from error
+            if count is None:
+                raise error
         return reply
 
     @staticmethod
-    async def _through_redis_py(conn: Any, packed: bytes) -> Any:
+    async def _through_redis_py(conn: Any, packed: bytes, count: int | None) -> Any:
         writer: Any = getattr(conn, "_writer", _ABSENT)
         if writer is not None and writer is not _ABSENT and writer.transport.is_closing():
             await conn.disconnect(nowait=True)  # gh-136234, as above
@@ -200,7 +220,15 @@ class AsyncWire:
             # reconnect goes back to the address the connection had
             await conn.connect()
         await conn.send_packed_command([packed])
-        return await conn.read_response()
+        if count is None:
+            return await conn.read_response()
+        replies: list[Any] = []
+        for _ in range(count):
+            try:
+                replies.append(await conn.read_response())
+            except ResponseError as exc:
+                replies.append(exc)
+        return replies
 
     def _watch(self, writer: Any, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -240,13 +268,11 @@ class Wire:
     def reset(self) -> None:
         """Nothing to forget: the sync side keeps no state between exchanges."""
 
-    def exchange(self, conn: Any, packed: bytes) -> Any:
-        """Send ``packed`` on ``conn`` and return the reply (an error reply is raised)."""
+    def exchange(self, conn: Any, packed: bytes, count: int | None = None) -> Any:
+        """Send ``packed`` on ``conn`` and return the reply (an error reply is raised); with
+        ``count``, the replies of that many commands as a list (see ``AsyncWire``)."""
         if not direct_path(conn):
-            if getattr(conn, "_sock", _ABSENT) is None:
-                conn.connect()  # asks Sentinel for the primary (see AsyncWire)
-            conn.send_packed_command([packed])
-            return conn.read_response()
+            return self._through_redis_py(conn, packed, count)
         if conn.health_check_interval:
             conn.check_health()
         sock = conn._sock
@@ -255,7 +281,8 @@ class Wire:
             sock = conn._sock
         try:
             sock.sendall(packed)
-            reply = conn._parser.read_response()
+            read = conn._parser.read_response
+            reply = read() if count is None else [read() for _ in range(count)]
         except BaseException as exc:
             conn.disconnect()
             if isinstance(exc, socket.timeout):
@@ -263,9 +290,26 @@ class Wire:
             if isinstance(exc, OSError):
                 raise ConnectionError(f"Error while talking to {_where(conn)}: {exc}") from exc
             raise
-        if isinstance(reply, ResponseError):
-            if _demoted(conn, reply):
+        error = _error_in(reply, count)
+        if error is not None:
+            if _demoted(conn, error):
                 conn.disconnect()
-                raise ConnectionError("The previous master is now a slave") from reply
-            raise reply
+                raise ConnectionError("The previous master is now a slave") from error
+            if count is None:
+                raise error
         return reply
+
+    @staticmethod
+    def _through_redis_py(conn: Any, packed: bytes, count: int | None) -> Any:
+        if getattr(conn, "_sock", _ABSENT) is None:
+            conn.connect()  # asks Sentinel for the primary (see AsyncWire)
+        conn.send_packed_command([packed])
+        if count is None:
+            return conn.read_response()
+        replies: list[Any] = []
+        for _ in range(count):
+            try:
+                replies.append(conn.read_response())
+            except ResponseError as exc:
+                replies.append(exc)
+        return replies

@@ -176,6 +176,17 @@ async def test_multi_turn_thread_resumed_by_fresh_saver(make_saver: SaverFactory
         assert older.values == before.values
 
 
+async def test_langgraph_hands_an_int_thread_id_to_the_saver_as_a_str(
+    saver: AsyncRedisSaver,
+) -> None:
+    # The saver refuses a thread id that is not a str (test_saver.py); a graph never sends
+    # one: LangGraph turns the configurable thread_id into a str first, for every saver.
+    graph = _linear("a").compile(checkpointer=saver)
+    await graph.ainvoke({"log": []}, {"configurable": {"thread_id": 42}})
+    stored = await saver.aget_tuple(_cfg("42"))
+    assert stored is not None and stored.config["configurable"]["thread_id"] == "42"
+
+
 # -- 2. subgraph checkpoints live in their own namespaces -----------------------------------
 
 

@@ -18,6 +18,7 @@ from langgraph.checkpoint.base.id import uuid6
 from langgraph.checkpoint.memory import InMemorySaver
 
 from aredis_ckpt import AsyncRedisSaver, CorruptedDataError, SchemaVersionError
+from aredis_ckpt._commands import Command
 from aredis_ckpt._compat import AsyncRedis
 
 NASTY_IDS = [
@@ -385,7 +386,7 @@ async def test_get_next_version_format(saver: AsyncRedisSaver) -> None:
 async def test_setup_is_idempotent_and_refuses_future_schema(saver: AsyncRedisSaver) -> None:
     await saver.asetup()
     await saver.asetup()
-    assert await saver._redis.get(saver._pk.schema) == b"1"
+    assert await saver._redis.get(saver._pk.schema) == b"2"
     await saver._redis.set(saver._pk.schema, b"99")
     with pytest.raises(SchemaVersionError, match="schema version 99"):
         await saver.asetup()
@@ -411,6 +412,45 @@ async def test_bad_input_is_refused_and_writes_nothing(saver: AsyncRedisSaver) -
         await saver.aprune("t")  # type: ignore[arg-type]
     assert await keys_under(saver) == [saver._pk.schema]
     assert [t async for t in saver.alist(cfg("t"), limit=0)] == []
+
+
+@pytest.mark.parametrize("bad", [42, b"42", None], ids=["int", "bytes", "None"])
+async def test_a_thread_id_that_is_not_a_str_is_refused_by_every_method(
+    saver: AsyncRedisSaver, bad: Any
+) -> None:
+    # The type says str: 42 is refused rather than stored as "42" (LangGraph itself turns a
+    # graph's configurable thread_id into a str before any saver sees it).
+    cp = make_checkpoint({"a": 1}, {"a": 1})
+    stored = await saver.aput(cfg("42"), cp, md(), {"a": 1})
+    before = await keys_under(saver)
+    bad_cfg = {"configurable": {"thread_id": bad, "checkpoint_ns": ""}}
+    with_id = {"configurable": {**bad_cfg["configurable"], "checkpoint_id": cp["id"]}}
+
+    async def listed(config: Any, **kw: Any) -> list[Any]:
+        return [t async for t in saver.alist(config, **kw)]
+
+    calls = {
+        "put": lambda: saver.aput(bad_cfg, cp, md(), {"a": 1}),
+        "put_writes": lambda: saver.aput_writes(with_id, [("a", 2)], "task"),
+        "get_tuple": lambda: saver.aget_tuple(bad_cfg),
+        "list": lambda: listed(bad_cfg),
+        "list before": lambda: listed(cfg("42"), before=with_id),
+        "delete_thread": lambda: saver.adelete_thread(bad),
+        "copy_thread source": lambda: saver.acopy_thread(bad, "copy"),
+        "copy_thread target": lambda: saver.acopy_thread("42", bad),
+        "prune": lambda: saver.aprune([bad]),
+        "get_delta_channel_history": lambda: saver.aget_delta_channel_history(
+            config=bad_cfg, channels=["a"]
+        ),
+    }
+    if bad is None:
+        del calls["list before"]  # before= need not name the thread
+    for call in calls.values():
+        with pytest.raises(TypeError, match=r"must be (a )?str"):
+            await call()
+    assert await keys_under(saver) == before
+    kept = await saver.aget_tuple(stored)
+    assert kept is not None and kept.checkpoint["channel_values"] == {"a": 1}
 
 
 async def test_damaged_record_raises_named_error_and_spares_other_threads(
@@ -455,3 +495,72 @@ async def test_a_fresh_saver_sees_the_same_threads(make_saver: Any) -> None:
     async with make_saver() as second:
         tup = await second.aget_tuple(cfg("t"))
         assert tup is not None and tup.config == configs[-1]
+
+
+async def bucket_keys_in_use(saver: AsyncRedisSaver, runs: list[str]) -> int:
+    """How many keys of the buckets (index, TTL records, the runs' sets) exist."""
+    commands = []
+    for b in saver._pk.buckets:
+        keys = (b.index, b.exp, *(b.run(r.encode()) for r in runs))
+        commands.append(Command(("EXISTS", *keys), b.index))
+    return sum((await saver._runner.batch(commands)).replies)
+
+
+async def test_without_the_index_across_threads_writes_stay_in_the_thread(
+    make_saver: Any,
+) -> None:
+    async with make_saver(global_index=False, ttl={"default_ttl": 60}) as saver:
+        configs = await put_chain(saver, "t", 3, run_id="r")
+        await saver.aput_writes(configs[-1], [("a", 1)], "task")
+        tup = await saver.aget_tuple(cfg("t"))
+        assert tup is not None and tup.pending_writes == [("task", "a", 1)]
+        assert len([x async for x in saver.alist(cfg("t"))]) == 3
+        await saver.acopy_thread("t", "u")
+        await saver.aprune(["u"])
+        assert len([x async for x in saver.alist(cfg("u"))]) == 1
+        assert await bucket_keys_in_use(saver, ["r"]) == 0
+        with pytest.raises(ValueError, match="global_index=False"):
+            _ = [x async for x in saver.alist(None)]
+        with pytest.raises(ValueError, match="global_index=False"):
+            await saver.adelete_for_runs(["r"])
+        await saver.adelete_thread("t")
+        assert await saver.aget_tuple(cfg("t")) is None
+    async with make_saver() as indexed:  # the same data seen by a saver keeping the index
+        await put_chain(indexed, "v", 1, run_id="r")
+        assert await bucket_keys_in_use(indexed, ["r"]) == 2
+
+
+async def test_long_ids_are_stored_once(saver: AsyncRedisSaver) -> None:
+    tid, ns = "t" * 100_000, "n:" * 50_000
+    configs = await put_chain(saver, tid, 3, ns=ns, run_id="r")
+    await saver.aput_writes(configs[-1], [("a", 1)], "task")
+    tup = await saver.aget_tuple(cfg(tid, ns))
+    assert tup is not None and tup.config == configs[-1]
+    listed = [t.config async for t in saver.alist(None)]
+    assert listed == list(reversed(configs))
+    tk = saver._thread(tid)
+    assert all(len(k) < 100 for k in tk.all)
+    # the index entries and field names carry 66-byte digests, the ids are stored once each
+    bucket = saver._bucket(tk)
+    (members,) = (
+        await saver._runner.batch([Command(("ZRANGE", bucket.index, 0, -1), bucket.index)])
+    ).replies
+    assert len(members) == 3 and all(len(m) < 200 for m in members)
+    assert await saver._redis.strlen(tk.all[0]) == 100_000
+    assert [len(f) for f in await saver._redis.hkeys(tk.all[2])] == [66 + 1 + 36] * 3
+
+
+async def test_list_everywhere_is_newest_first_across_buckets(saver: AsyncRedisSaver) -> None:
+    # one busy thread and a few quiet ones, in different buckets: a page of the busy thread's
+    # newest checkpoints must not skip the others' entries sorted between them
+    busy = await put_chain(saver, "busy", 30)
+    quiet = [(await put_chain(saver, f"quiet-{i}", 1))[0] for i in range(6)]
+    busy += await put_chain(saver, "busy-2", 5)
+    assert len({saver._thread(t).bucket for t in ("busy", "busy-2", "quiet-0")}) > 1
+    everything = sorted(busy + quiet, key=lambda c: c["configurable"]["checkpoint_id"])[::-1]
+    for limit in (1, 7, 20, None):
+        listed = [t.config async for t in saver.alist(None, limit=limit)]
+        assert listed == everything[:limit]
+    before = everything[12]
+    listed = [t.config async for t in saver.alist(None, before=before, limit=9)]
+    assert listed == everything[13:22]

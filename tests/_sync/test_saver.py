@@ -20,6 +20,7 @@ from langgraph.checkpoint.base.id import uuid6
 from langgraph.checkpoint.memory import InMemorySaver
 
 from aredis_ckpt import CorruptedDataError, RedisSaver, SchemaVersionError
+from aredis_ckpt._commands import Command
 from aredis_ckpt._compat import Redis
 
 NASTY_IDS = [
@@ -381,7 +382,7 @@ def test_get_next_version_format(saver: RedisSaver) -> None:
 def test_setup_is_idempotent_and_refuses_future_schema(saver: RedisSaver) -> None:
     saver.setup()
     saver.setup()
-    assert saver._redis.get(saver._pk.schema) == b"1"
+    assert saver._redis.get(saver._pk.schema) == b"2"
     saver._redis.set(saver._pk.schema, b"99")
     with pytest.raises(SchemaVersionError, match="schema version 99"):
         saver.setup()
@@ -407,6 +408,45 @@ def test_bad_input_is_refused_and_writes_nothing(saver: RedisSaver) -> None:
         saver.prune("t")  # type: ignore[arg-type]
     assert keys_under(saver) == [saver._pk.schema]
     assert [t for t in saver.list(cfg("t"), limit=0)] == []
+
+
+@pytest.mark.parametrize("bad", [42, b"42", None], ids=["int", "bytes", "None"])
+def test_a_thread_id_that_is_not_a_str_is_refused_by_every_method(
+    saver: RedisSaver, bad: Any
+) -> None:
+    # The type says str: 42 is refused rather than stored as "42" (LangGraph itself turns a
+    # graph's configurable thread_id into a str before any saver sees it).
+    cp = make_checkpoint({"a": 1}, {"a": 1})
+    stored = saver.put(cfg("42"), cp, md(), {"a": 1})
+    before = keys_under(saver)
+    bad_cfg = {"configurable": {"thread_id": bad, "checkpoint_ns": ""}}
+    with_id = {"configurable": {**bad_cfg["configurable"], "checkpoint_id": cp["id"]}}
+
+    def listed(config: Any, **kw: Any) -> list[Any]:
+        return [t for t in saver.list(config, **kw)]
+
+    calls = {
+        "put": lambda: saver.put(bad_cfg, cp, md(), {"a": 1}),
+        "put_writes": lambda: saver.put_writes(with_id, [("a", 2)], "task"),
+        "get_tuple": lambda: saver.get_tuple(bad_cfg),
+        "list": lambda: listed(bad_cfg),
+        "list before": lambda: listed(cfg("42"), before=with_id),
+        "delete_thread": lambda: saver.delete_thread(bad),
+        "copy_thread source": lambda: saver.copy_thread(bad, "copy"),
+        "copy_thread target": lambda: saver.copy_thread("42", bad),
+        "prune": lambda: saver.prune([bad]),
+        "get_delta_channel_history": lambda: saver.get_delta_channel_history(
+            config=bad_cfg, channels=["a"]
+        ),
+    }
+    if bad is None:
+        del calls["list before"]  # before= need not name the thread
+    for call in calls.values():
+        with pytest.raises(TypeError, match=r"must be (a )?str"):
+            call()
+    assert keys_under(saver) == before
+    kept = saver.get_tuple(stored)
+    assert kept is not None and kept.checkpoint["channel_values"] == {"a": 1}
 
 
 def test_damaged_record_raises_named_error_and_spares_other_threads(
@@ -451,3 +491,72 @@ def test_a_fresh_saver_sees_the_same_threads(make_saver: Any) -> None:
     with make_saver() as second:
         tup = second.get_tuple(cfg("t"))
         assert tup is not None and tup.config == configs[-1]
+
+
+def bucket_keys_in_use(saver: RedisSaver, runs: list[str]) -> int:
+    """How many keys of the buckets (index, TTL records, the runs' sets) exist."""
+    commands = []
+    for b in saver._pk.buckets:
+        keys = (b.index, b.exp, *(b.run(r.encode()) for r in runs))
+        commands.append(Command(("EXISTS", *keys), b.index))
+    return sum((saver._runner.batch(commands)).replies)
+
+
+def test_without_the_index_across_threads_writes_stay_in_the_thread(
+    make_saver: Any,
+) -> None:
+    with make_saver(global_index=False, ttl={"default_ttl": 60}) as saver:
+        configs = put_chain(saver, "t", 3, run_id="r")
+        saver.put_writes(configs[-1], [("a", 1)], "task")
+        tup = saver.get_tuple(cfg("t"))
+        assert tup is not None and tup.pending_writes == [("task", "a", 1)]
+        assert len([x for x in saver.list(cfg("t"))]) == 3
+        saver.copy_thread("t", "u")
+        saver.prune(["u"])
+        assert len([x for x in saver.list(cfg("u"))]) == 1
+        assert bucket_keys_in_use(saver, ["r"]) == 0
+        with pytest.raises(ValueError, match="global_index=False"):
+            _ = [x for x in saver.list(None)]
+        with pytest.raises(ValueError, match="global_index=False"):
+            saver.delete_for_runs(["r"])
+        saver.delete_thread("t")
+        assert saver.get_tuple(cfg("t")) is None
+    with make_saver() as indexed:  # the same data seen by a saver keeping the index
+        put_chain(indexed, "v", 1, run_id="r")
+        assert bucket_keys_in_use(indexed, ["r"]) == 2
+
+
+def test_long_ids_are_stored_once(saver: RedisSaver) -> None:
+    tid, ns = "t" * 100_000, "n:" * 50_000
+    configs = put_chain(saver, tid, 3, ns=ns, run_id="r")
+    saver.put_writes(configs[-1], [("a", 1)], "task")
+    tup = saver.get_tuple(cfg(tid, ns))
+    assert tup is not None and tup.config == configs[-1]
+    listed = [t.config for t in saver.list(None)]
+    assert listed == list(reversed(configs))
+    tk = saver._thread(tid)
+    assert all(len(k) < 100 for k in tk.all)
+    # the index entries and field names carry 66-byte digests, the ids are stored once each
+    bucket = saver._bucket(tk)
+    (members,) = (
+        saver._runner.batch([Command(("ZRANGE", bucket.index, 0, -1), bucket.index)])
+    ).replies
+    assert len(members) == 3 and all(len(m) < 200 for m in members)
+    assert saver._redis.strlen(tk.all[0]) == 100_000
+    assert [len(f) for f in saver._redis.hkeys(tk.all[2])] == [66 + 1 + 36] * 3
+
+
+def test_list_everywhere_is_newest_first_across_buckets(saver: RedisSaver) -> None:
+    # one busy thread and a few quiet ones, in different buckets: a page of the busy thread's
+    # newest checkpoints must not skip the others' entries sorted between them
+    busy = put_chain(saver, "busy", 30)
+    quiet = [(put_chain(saver, f"quiet-{i}", 1))[0] for i in range(6)]
+    busy += put_chain(saver, "busy-2", 5)
+    assert len({saver._thread(t).bucket for t in ("busy", "busy-2", "quiet-0")}) > 1
+    everything = sorted(busy + quiet, key=lambda c: c["configurable"]["checkpoint_id"])[::-1]
+    for limit in (1, 7, 20, None):
+        listed = [t.config for t in saver.list(None, limit=limit)]
+        assert listed == everything[:limit]
+    before = everything[12]
+    listed = [t.config for t in saver.list(None, before=before, limit=9)]
+    assert listed == everything[13:22]

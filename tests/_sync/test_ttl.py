@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from aredis_ckpt import RedisSaver
+from aredis_ckpt._commands import Command
 from aredis_ckpt._compat import sleep
 
 from .test_saver import cfg, keys_under, put_chain
@@ -51,22 +50,66 @@ def test_expired_thread_is_gone_everywhere(make_saver: Any) -> None:
         assert thread_ttls(saver, "old") == {}
 
 
-@pytest.mark.standalone
-def test_expired_threads_shared_entries_are_swept(make_saver: Any) -> None:
+def same_bucket(saver: RedisSaver, thread_id: str, stem: str) -> str:
+    """A thread id sharing ``thread_id``'s bucket of the index across threads."""
+    want = saver._thread(thread_id).bucket
+    return next(
+        f"{stem}-{i}" for i in range(100_000) if saver._thread(f"{stem}-{i}").bucket == want
+    )
+
+
+def bucket_state(saver: RedisSaver, thread_id: str, run: str) -> dict[str, Any]:
+    """What a thread's bucket holds: index entries, expiry records and one run's set."""
+    bucket = saver._bucket(saver._thread(thread_id))
+    run_set = bucket.run(run.encode())
+    got = saver._runner.batch(
+        [
+            Command(("ZRANGE", bucket.index, 0, -1), bucket.index),
+            Command(("ZRANGE", bucket.exp, 0, -1), bucket.exp),
+            Command(("SMEMBERS", run_set), run_set),
+        ]
+    )
+    index, tags, runs = got.replies
+    scores = [saver._redis.zscore(bucket.exp, tag) for tag in tags]
+    return {"index": index, "exp": dict(zip(tags, scores, strict=True)), "run": set(runs)}
+
+
+def test_expired_threads_bucket_entries_are_swept(make_saver: Any) -> None:
     with make_saver(ttl=TTL) as saver:
         put_chain(saver, "old", 3, run_id="run-old")
+        old = saver._thread("old")
+        assert len((bucket_state(saver, "old", "run-old"))["index"]) == 3
         sleep(TTL_MS / 1000 + 0.2)
-        # the next write under the prefix sweeps the expired thread's shared entries
-        fresh = put_chain(saver, "new", 1)
-        keys = keys_under(saver)
-        base = saver._pk.global_base
-        assert all(k.startswith(saver._thread("new").base) or k.startswith(base) for k in keys)
-        assert not any(b"run:" in k for k in keys)
-        members = saver._redis.zrange(saver._pk.global_index, 0, -1)
-        assert (
-            len(members) == 1 and fresh[0]["configurable"]["checkpoint_id"].encode() in members[0]
-        )
-        assert saver._redis.zrange(base + b"exp", 0, -1) == [saver._thread("new").tag]
+        # the next put in the same bucket sweeps the expired thread's entries
+        new = same_bucket(saver, "old", "new")
+        fresh = put_chain(saver, new, 1, run_id="run-old")
+        state = bucket_state(saver, "old", "run-old")
+        member = fresh[0]["configurable"]["checkpoint_id"].encode()
+        assert state["index"] == [member + b"\x00" + saver._thread(new).tag + b"\x00%"]
+        assert list(state["exp"]) == [saver._thread(new).tag]
+        assert state["run"] == {saver._thread(new).tag}
+        assert saver._redis.exists(saver._bucket(old).members(old.tag)) == 0
+
+
+def test_a_thread_kept_alive_by_reads_stays_listed(make_saver: Any) -> None:
+    with make_saver(ttl={**TTL, "refresh_on_read": True}) as saver:
+        (stored,) = put_chain(saver, "live", 1, run_id="r")
+        before = bucket_state(saver, "live", "r")
+        for _ in range(4):  # past the expiry the put recorded, kept alive by reads and writes
+            sleep(TTL_MS / 2000)
+            assert saver.get_tuple(cfg("live")) is not None
+            saver.put_writes(stored, [("a", 1)], "task")
+        # reads and pending writes never write to the bucket
+        assert bucket_state(saver, "live", "r") == before
+        put_chain(saver, same_bucket(saver, "live", "other"), 1)
+        after = bucket_state(saver, "live", "r")
+        assert set(before["index"]) <= set(after["index"])
+        assert saver._thread("live").tag in after["run"]
+        # rescheduled, not dropped: due again when its keys would expire
+        tag = saver._thread("live").tag
+        assert after["exp"][tag] > before["exp"][tag]
+        listed = [t.config for t in saver.list(None)]
+        assert stored in listed
 
 
 def test_writes_and_reads_extend_the_expiry(make_saver: Any) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from aredis_ckpt._base import logger, pick_connection_source
+from aredis_ckpt._commands import Command
 from aredis_ckpt._compat import (
     BlockingConnectionPool,
     ConnectionPool,
@@ -29,6 +30,7 @@ from aredis_ckpt._compat import (
     release_surely,
 )
 from aredis_ckpt._scripts import LuaScript
+from aredis_ckpt._sync.cluster import BatchResult, ClusterRouter
 from aredis_ckpt._urls import parse_url
 from aredis_ckpt._wire import Wire, pack_command, reusable
 
@@ -58,27 +60,41 @@ class ScriptRunner:
     client's pool between calls and talks on them directly (``aredis_ckpt._wire``): the whole
     command packed into one buffer (one ``send`` even with a 9 KB value in it), the reply read
     straight off the connection, under the connection's own retry policy.  Going through the
-    pool and ``execute_command`` on every call cost about 40-60 us of CPU more per call with
-    redis-py 8 on this project's benchmark machine, a third of a call's client-side cost.  The
-    kept connections stay counted as in use by the pool, so only clients the caller cannot
-    share are eligible; cluster clients, clients passed in, and clients pinned to one
-    connection go through ``execute_command``.  ``aclose()`` hands the kept connections back.
+    pool and
+    ``execute_command`` on every call cost about 40-60 us of CPU more per call with redis-py 8
+    on this project's benchmark machine, a third of a call's client-side cost.  The kept
+    connections stay counted as in use by the pool, so only clients the caller cannot share
+    are eligible; clients passed in and clients pinned to one connection go through
+    ``execute_command`` and redis-py's pipelines.  On a cluster every call goes through an
+    ``AsyncClusterRouter`` (no hidden ``COMMAND GETKEYS`` round trips).  ``aclose()`` hands the
+    kept connections back.
     """
 
-    __slots__ = ("__weakref__", "_client", "_idle", "_pool", "_wire")
+    __slots__ = ("__weakref__", "_client", "_idle", "_pool", "_router", "_wire")
 
     def __init__(self, client: Redis | RedisCluster, keep_connections: bool) -> None:
         self._client = client
         self._pool: ConnectionPool | None = None
         self._idle: deque[Any] = deque()
         self._wire = Wire()
+        self._router = ClusterRouter(client) if isinstance(client, RedisCluster) else None
         if keep_connections and isinstance(client, Redis) and client.connection is None:
             self._pool = client.connection_pool
             _RUNNERS.add(self)
 
+    @property
+    def cluster(self) -> bool:
+        return self._router is not None
+
     def evalsha(self, script: LuaScript, keys: Sequence[bytes], args: Sequence[Any]) -> Any:
         """The script's reply; a script the server does not know (restart, failover, SCRIPT
         FLUSH) is loaded and run again."""
+        if self._router is not None:
+            cmd = Command(("EVALSHA", script.sha, len(keys), *keys, *args), keys[0], script)
+            reply = (self._router.run([cmd])).replies[0]
+            if isinstance(reply, Exception):
+                raise reply
+            return reply
         try:
             return self._evalsha(script.sha, keys, args)
         except NoScriptError:
@@ -111,6 +127,67 @@ class ScriptRunner:
         else:
             release_surely(pool, conn)
         return reply
+
+    def batch(
+        self, commands: Sequence[Command], wait: tuple[int, int] | None = None
+    ) -> BatchResult:
+        """Replies of ``commands`` (an error reply as its exception), sent as one pipeline (on a
+        cluster: one per node, in parallel); with ``wait`` = (replicas, timeout ms), ``WAIT``
+        follows on every node.  Scripts a server does not know are loaded and run again."""
+        if self._router is not None:
+            return self._router.run(commands, wait)
+        result = self._pipeline([c.args for c in commands], wait)
+        again = [
+            i
+            for i, reply in enumerate(result.replies)
+            if isinstance(reply, NoScriptError) and commands[i].script is not None
+        ]
+        if again:
+            for source in {cast(LuaScript, commands[i].script).source for i in again}:
+                self._client.script_load(source)
+            second = self._pipeline([commands[i].args for i in again], wait)
+            for i, reply in zip(again, second.replies, strict=True):
+                result.replies[i] = reply
+            if second.acked is not None:
+                result.acked = second.acked
+        return result
+
+    def _pipeline(
+        self, commands: list[tuple[Any, ...]], wait: tuple[int, int] | None
+    ) -> BatchResult:
+        if wait is not None:
+            commands = [*commands, ("WAIT", *wait)]
+        pool = self._pool
+        if pool is None:
+            pipe = self._client.pipeline(transaction=False)
+            for args in commands:
+                pipe.execute_command(*args)
+            replies = list(pipe.execute(raise_on_error=False))
+        else:
+            try:
+                conn = self._idle.pop()
+            except IndexError:
+                conn = connection_from(pool)
+            try:
+                packed = b"".join(pack_command(conn, args) for args in commands)
+                wire, count = self._wire, len(commands)
+                replies = conn.retry.call_with_retry(
+                    lambda: wire.exchange(conn, packed, count),
+                    lambda _error: conn.disconnect(),
+                )
+            except BaseException:
+                release_surely(pool, conn)
+                raise
+            if len(self._idle) < IDLE_CONNECTIONS and reusable(conn):
+                self._idle.append(conn)
+            else:
+                release_surely(pool, conn)
+        if wait is None:
+            return BatchResult(replies)
+        acked = replies.pop()
+        if isinstance(acked, Exception):
+            raise acked
+        return BatchResult(replies, int(acked))
 
     def close(self) -> None:
         """Hand the kept connections back to the pool (before the client is closed)."""

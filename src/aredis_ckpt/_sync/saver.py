@@ -23,19 +23,21 @@ from langgraph.checkpoint.base import (
     DeltaChannelHistory,
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
+from redis.exceptions import ResponseError
 
 from aredis_ckpt._base import (
     ListQuery,
-    ScriptCall,
+    PutOp,
+    PutPlan,
+    WritesOp,
     logger,
     resolve_prefix,
-    schema_version_bytes,
 )
 from aredis_ckpt._bridge import SaverMixin
+from aredis_ckpt._commands import Command, ScriptCall, checked, evalsha
 from aredis_ckpt._compat import (
     ConnectionPool,
     Limiter,
-    NoScriptError,
     Redis,
     RedisCluster,
 )
@@ -48,11 +50,16 @@ from aredis_ckpt._config import (
     LIST_PAGE,
     TTLConfig,
 )
+from aredis_ckpt._keys import BucketKeys, ThreadKeys
 from aredis_ckpt._scripts import SCRIPTS, LuaScript
 from aredis_ckpt._sync.connect import ScriptRunner, open_client
 from aredis_ckpt._sync.server_facts import read_server_facts
+from aredis_ckpt._sync.upgrade import upgrade
 
 __all__ = ["RedisSaver"]
+
+# A thread script and its call, with a put's plan (its bucket commands go with it) or None.
+BatchCall = tuple[LuaScript, ScriptCall, PutPlan | None]
 
 
 class RedisSaver(SaverMixin):
@@ -92,6 +99,7 @@ class RedisSaver(SaverMixin):
         allow_plaintext: bool = False,
         max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
         strict_server: bool = False,
+        global_index: bool = True,
     ) -> None:
         self._owned: builtins.list[Any] = []
         client = open_client(
@@ -118,6 +126,7 @@ class RedisSaver(SaverMixin):
             allow_plaintext=allow_plaintext,
             max_payload_bytes=max_payload_bytes,
             strict_server=strict_server,
+            global_index=global_index,
         )
         self._redis = client
         self._runner = ScriptRunner(client, keep_connections=any(c is client for c in self._owned))
@@ -159,6 +168,7 @@ class RedisSaver(SaverMixin):
         allow_plaintext: bool = False,
         max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
         strict_server: bool = False,
+        global_index: bool = True,
     ) -> Iterator[RedisSaver]:
         """A saver on its own client, closed when the context exits.
 
@@ -170,9 +180,10 @@ class RedisSaver(SaverMixin):
         Redis Cluster through any of its nodes.  ``wait_replicas=N`` makes every write wait
         (up to ``wait_timeout_ms``) until N replicas have it, and raise ``ReplicationError``
         otherwise.  Channel values and pending writes of ``compress_threshold`` serialized
-        bytes or more are stored zstd-compressed (None: never).  ``redis_client=`` (the
-        official package's keyword) uses a client or pool you
-        own instead, which is left open.
+        bytes or more are stored zstd-compressed (None: never).  ``global_index=False`` keeps
+        no index across threads: a write touches only its thread's keys (one cluster slot),
+        and ``list(None)`` and ``delete_for_runs`` raise.  ``redis_client=`` (the official
+        package's keyword) uses a client or pool you own instead, which is left open.
 
         Guard rails (docs/reliability.md): with a serializer that encrypts (LangGraph's
         ``EncryptedSerializer``) records stored unencrypted are refused with
@@ -201,6 +212,7 @@ class RedisSaver(SaverMixin):
             allow_plaintext=allow_plaintext,
             max_payload_bytes=max_payload_bytes,
             strict_server=strict_server,
+            global_index=global_index,
         )
         try:
             yield saver
@@ -218,82 +230,88 @@ class RedisSaver(SaverMixin):
 
     # ------------------------------------------------------------------ plumbing
 
+    def _ready(self) -> None:
+        """Before the first call of a saver whose setup() did not run: check the schema."""
+        self._bind_loop()
+        if self._schema_ok:
+            return
+        reply = self._runner.batch(
+            [
+                Command(("GET", self._pk.schema), self._pk.schema),
+                Command(("EXISTS", self._pk.legacy_index), self._pk.legacy_index),
+            ]
+        )
+        stored, legacy = checked(reply.replies)
+        self._check_current(stored, bool(legacy))  # reads write nothing: setup() records it
+        self._schema_ok = True
+
     def _eval(self, script: LuaScript, call: ScriptCall) -> Any:
         """EVALSHA, loading the script once if the server does not know it (NOSCRIPT)."""
-        self._bind_loop()
+        self._ready()
         with self._limiter:
             return self._runner.evalsha(script, call.keys, call.args)
 
-    def _eval_with_shared(
-        self,
-        script: LuaScript,
-        call: ScriptCall,
-        shared: ScriptCall | None = None,
-        *,
-        write: bool = False,
-    ) -> Any:
-        """A thread script, with the ``WAIT`` of ``wait_replicas`` and, on a cluster, the
-        shared-slot update that goes with it.
+    def _batch(
+        self, commands: Sequence[Command], *, write: bool = False, what: str = ""
+    ) -> builtins.list[Any]:
+        """Replies of a batch (one round trip per node, in parallel), raising the first error
+        reply once all are read; a write waits for ``wait_replicas`` on every node it touched."""
+        replies = self._batch_raw(commands, write=write, what=what)
+        return checked(replies)
 
-        On one server ``WAIT`` rides in the same pipeline (one round trip).  On a cluster the
-        thread's slot and the shared slot are on different nodes: the thread script runs first,
-        then ``WAIT`` on the thread's node, then the shared-index script.
-        """
-        wait = write and self._wait_replicas > 0
-        if isinstance(self._redis, RedisCluster):
-            reply = self._eval(script, call)
-            if wait:
-                # redis-py hashes bytes keys as they are; its annotation says str
-                node = self._redis.get_node_from_key(cast(str, call.keys[0]))
-                with self._limiter:
-                    acked = self._redis.execute_command(
-                        "WAIT", self._wait_replicas, self._wait_timeout_ms, target_nodes=node
-                    )
-                self._check_replicas(script.name, int(acked))
-            if shared is not None:
-                self._eval(SCRIPTS.shared_apply, shared)
-            return reply
-        if not wait:
-            return self._eval(script, call)
-        self._bind_loop()
-        for attempt in (1, 2):
-            pipe = self._redis.pipeline(transaction=False)
-            pipe.execute_command("EVALSHA", script.sha, len(call.keys), *call.keys, *call.args)
-            pipe.execute_command("WAIT", self._wait_replicas, self._wait_timeout_ms)
+    def _batch_raw(
+        self, commands: Sequence[Command], *, write: bool = False, what: str = ""
+    ) -> builtins.list[Any]:
+        self._ready()
+        wait = (
+            (self._wait_replicas, self._wait_timeout_ms)
+            if write and self._wait_replicas > 0
+            else None
+        )
+        if wait is None and len(commands) == 1 and commands[0].call is not None:
+            cmd = commands[0]
             with self._limiter:
-                replies = pipe.execute(raise_on_error=False)
-            if attempt == 1 and isinstance(replies[0], NoScriptError):
-                self._redis.script_load(script.source)
-                continue
-            for reply in replies:
-                if isinstance(reply, Exception):
-                    raise reply
-            self._check_replicas(script.name, int(replies[1]))
-            return replies[0]
-        raise AssertionError("unreachable")  # pragma: no cover
+                try:
+                    call = cast(ScriptCall, cmd.call)
+                    script = cast(LuaScript, cmd.script)
+                    return [self._runner.evalsha(script, call.keys, call.args)]
+                except ResponseError as exc:
+                    return [exc]
+        with self._limiter:
+            result = self._runner.batch(commands, wait)
+        if wait is not None:
+            self._check_replicas(what, result.acked if result.acked is not None else 0)
+        return result.replies
 
-    def _apply_shared(self, tag: bytes, reply: Any, op: str) -> None:
-        """On a cluster, apply what a thread script reports for the shared indexes."""
+    def _apply_bucket(self, tk: ThreadKeys, reply: Any, op: str) -> None:
+        """On a cluster, apply what a thread script reports for its bucket."""
         if not self._cluster:
             return
         members, runs = reply
-        shared = self._shared_call(tag, op, members, runs)
-        if shared is not None:
-            self._eval(SCRIPTS.shared_apply, shared)
+        call = self._bucket_call(tk, op, remove=members, remove_runs=runs)
+        if call is not None:
+            self._batch([evalsha(SCRIPTS.bucket, call)], write=True, what=op)
+
+    def _settle(self, bucket: BucketKeys, due: Sequence[bytes]) -> None:
+        """Cluster, TTL: check the due threads a bucket named (are their keys gone?), then let
+        the bucket drop or reschedule them.  Two round trips, only when threads fall due."""
+        tags = [due[i] for i in range(0, len(due), 2)]
+        keys = [ThreadKeys(self._pk.prefix, tag).all[0] for tag in tags]
+        lefts = self._batch([Command(("PTTL", key), key) for key in keys])
+        seen = [(tags[i], due[2 * i + 1], int(lefts[i])) for i in range(len(tags))]
+        self._batch([evalsha(SCRIPTS.bucket, self._settle_call(bucket, seen))])
 
     def setup(self) -> None:
-        """Load the scripts, record (or check) the schema version and check the server's
-        eviction policy and persistence (see ``strict_server``); idempotent."""
+        """Load the scripts, record (or check) the schema version, migrate data written by an
+        earlier version (see ``docs/schema.md``), and check the server's eviction policy and
+        persistence (see ``strict_server``); idempotent, and safe to run from several
+        processes at once."""
         self._bind_loop()
-        key = self._pk.schema
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.execute_command("SET", key, schema_version_bytes(), "NX")
-        pipe.execute_command("GET", key)
-        with self._naming("setup", None):
-            replies = pipe.execute()
-        self._check_schema(replies[1])
         for script in SCRIPTS.all():
             self._redis.script_load(script.source)
+        with self._naming("setup", None):
+            upgrade(self)
+        self._schema_ok = True
         self._apply_server_facts(read_server_facts(self._redis))
         logger.debug("setup done for prefix %r", self.key_prefix)
 
@@ -301,9 +319,9 @@ class RedisSaver(SaverMixin):
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         """The checkpoint named by ``config`` (the namespace's latest without a checkpoint_id)."""
-        call, thread_id, ns, touch = self._get_tuple_call(config)
+        call, thread_id, ns = self._get_tuple_call(config)
         with self._naming("get_tuple", thread_id):
-            reply = self._eval_with_shared(SCRIPTS.get_tuple, call, touch)
+            reply = self._eval(SCRIPTS.get_tuple, call)
         if not reply:
             return None
         return self._decode_tuple(thread_id, ns, reply)
@@ -316,7 +334,8 @@ class RedisSaver(SaverMixin):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
-        """Checkpoints newest first; each page of results is one round trip."""
+        """Checkpoints newest first; each page of results is one round trip (``list(None)`` on
+        a cluster: the buckets' nodes in parallel, then the entries' nodes in parallel)."""
         query = self._list_query(config, filter, before, limit)
         if query is None:
             return
@@ -324,45 +343,33 @@ class RedisSaver(SaverMixin):
             for item in self._alist_cluster_global(query):
                 yield item
             return
+        for items in self._list_pages(query):
+            for item in items:
+                yield self._decode_list_item(query, item)
+
+    def _list_pages(self, query: ListQuery) -> Iterator[Sequence[Any]]:
+        """The list script's raw items, a page (one round trip) at a time.
+
+        Not for ``list(None)`` on a cluster (see ``_alist_cluster_global``).
+        """
         while True:
             call = ScriptCall(query.keys, query.page_args(self._pk.prefix))
             cursor, items = self._eval(SCRIPTS.list, call)
-            for item in items:
-                yield self._decode_list_item(query, item)
+            yield items
             if not query.advance(cursor, len(items)):
                 return
 
     def _alist_cluster_global(self, query: ListQuery) -> Iterator[CheckpointTuple]:
-        """list(None) on a cluster: a page of the shared index, then each entry in its slot.
-
-        Two round trips per page (the entries' reads go to their nodes in parallel).
-        """
+        """list(None) on a cluster: the newest entries across the buckets, then each entry
+        read in its thread's slot."""
         page = LIST_PAGE if query.remaining is None else min(query.remaining, LIST_PAGE)
         while True:
-            with self._limiter:
-                members = self._redis.execute_command(
-                    "ZREVRANGEBYLEX",
-                    query.keys[0],
-                    query.max_bound,
-                    query.min_bound,
-                    "LIMIT",
-                    0,
-                    page,
-                )
+            members = self._merged_page(query.max_bound, query.min_bound, page)
             if not members:
                 return
-            pipe = self._redis.pipeline(transaction=False)
-            for member in members:
-                call = self._fetch_member_call(query, member)
-                pipe.execute_command(
-                    "EVALSHA", SCRIPTS.list.sha, len(call.keys), *call.keys, *call.args
-                )
-            try:
-                with self._limiter:
-                    replies = pipe.execute()
-            except NoScriptError:
-                self._redis.script_load(SCRIPTS.list.source)
-                continue
+            replies = self._batch(
+                [evalsha(SCRIPTS.list, self._fetch_member_call(query, m)) for m in members]
+            )
             found = 0
             for _, items in replies:
                 for item in items:
@@ -376,6 +383,44 @@ class RedisSaver(SaverMixin):
                 return
             query.max_bound = b"(" + members[-1]
 
+    def _merged_page(self, high: bytes, low: bytes, page: int) -> builtins.list[bytes]:
+        """The ``page`` newest index entries between the bounds across all buckets, exactly.
+
+        A first batch asks each bucket for a few entries (one round trip to the buckets'
+        nodes, in parallel).  If a bucket handed over all it was asked for and its last entry
+        is still above the page's cut-off, it may hold more of the page: a second batch asks
+        just those buckets for the rest above the cut-off.
+        """
+        buckets = self._pk.buckets
+        ask = min(page, max(4, 2 * page // len(buckets) + 2))
+        first = self._batch(
+            [
+                Command(("ZREVRANGEBYLEX", b.index, high, low, "LIMIT", 0, ask), b.index)
+                for b in buckets
+            ]
+        )
+        found: builtins.list[bytes] = [m for part in first for m in part]
+        found.sort(reverse=True)
+        cut = found[page - 1] if len(found) >= page else None
+        more = [
+            (b, part[-1])
+            for b, part in zip(buckets, first, strict=True)
+            if len(part) == ask and (cut is None or part[-1] > cut)
+        ]
+        if more:
+            floor = low if cut is None else b"(" + cut
+            second = self._batch(
+                [
+                    Command(
+                        ("ZREVRANGEBYLEX", b.index, b"(" + last, floor, "LIMIT", 0, page), b.index
+                    )
+                    for b, last in more
+                ]
+            )
+            found.extend(m for part in second for m in part)
+            found.sort(reverse=True)
+        return found[:page]
+
     def put(
         self,
         config: RunnableConfig,
@@ -384,12 +429,39 @@ class RedisSaver(SaverMixin):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         """Store a checkpoint and the values of the channels in ``new_versions``, atomically."""
-        call, next_config, shared = self._put_call(config, checkpoint, metadata, new_versions)
-        with self._naming("put", next_config["configurable"]["thread_id"]):
-            reply = self._eval_with_shared(SCRIPTS.put, call, shared, write=True)
-            if self._shallow:
-                self._apply_shared(cast(bytes, call.args[6]), reply, "remove")  # the tag
-        return next_config
+        plan = self._put_call(config, checkpoint, metadata, new_versions)
+        commands = [evalsha(SCRIPTS.put, plan.call), *plan.bucket]
+        with self._naming("put", plan.config["configurable"]["thread_id"]):
+            replies = self._batch_raw(commands, write=True, what="put")
+            return self._finish_put(plan, replies)
+
+    def _finish_put(self, plan: PutPlan, replies: Sequence[Any]) -> RunnableConfig:
+        """After a put's batch: errors raised (its bucket entry taken back if only the thread
+        script failed), a shallow put's other drops applied, due threads settled."""
+        if isinstance(replies[0], Exception):
+            if plan.bucket and not any(isinstance(r, Exception) for r in replies[1:]):
+                self._undo_bucket_add(plan)
+            raise replies[0]
+        if not plan.bucket:
+            return plan.config
+        checked(list(replies))
+        if self._shallow:
+            dropped, emptied = replies[0]
+            if emptied or set(dropped) - set(plan.superseded):
+                self._apply_bucket(plan.thread, replies[0], "remove")
+        if self._ttl_ms and replies[1]:
+            self._settle(self._bucket(plan.thread), replies[1])
+        return plan.config
+
+    def _undo_bucket_add(self, plan: PutPlan) -> None:
+        """A put whose thread script failed after its bucket entry was added (a cluster sends
+        both at once): take the entry out again, so list(None) never names it."""
+        undo = self._bucket_call(plan.thread, "remove", remove=[plan.member])
+        try:
+            if undo is not None:
+                self._batch([evalsha(SCRIPTS.bucket, undo)])
+        except Exception as exc:  # the put's own error is the one to report
+            logger.debug("could not take back a bucket entry: %r", exc)
 
     def put_writes(
         self,
@@ -401,53 +473,156 @@ class RedisSaver(SaverMixin):
         """Store a task's pending writes against the checkpoint in ``config``, atomically."""
         if not writes:
             return
-        call, touch = self._put_writes_call(config, writes, task_id, task_path)
+        call = self._put_writes_call(config, writes, task_id, task_path)
         with self._naming("put_writes", config["configurable"]["thread_id"]):
-            self._eval_with_shared(SCRIPTS.put_writes, call, touch, write=True)
+            self._batch([evalsha(SCRIPTS.put_writes, call)], write=True, what="put_writes")
+
+    def _write_batch(self, ops: Sequence[PutOp | WritesOp]) -> None:
+        """Many ``put`` / ``put_writes`` calls sent together (internal: migration, import).
+
+        Each call is built by the same ``_put_call`` / ``_put_writes_call`` as ``aput`` /
+        ``aput_writes`` and stays one atomic script; the batch costs one round trip (on a
+        cluster one per node, in parallel; see ``_eval_batch``).  The calls of one thread
+        run in order.
+        """
+        self._send_batch(self._batch_calls(ops))
+
+    def _batch_calls(self, ops: Sequence[PutOp | WritesOp]) -> builtins.list[BatchCall]:
+        """The script calls of ``ops``, built (and serialized) now, sent by ``_send_batch``."""
+        calls: builtins.list[BatchCall] = []
+        for op in ops:
+            if isinstance(op, PutOp):
+                plan = self._put_call(op.config, op.checkpoint, op.metadata, op.new_versions)
+                calls.append((SCRIPTS.put, plan.call, plan))
+            elif op.writes:
+                call = self._put_writes_call(op.config, op.writes, op.task_id, op.task_path)
+                calls.append((SCRIPTS.put_writes, call, None))
+        return calls
+
+    def _send_batch(self, calls: Sequence[BatchCall]) -> None:
+        """Send calls made by ``_batch_calls`` (see ``_write_batch``)."""
+        with self._naming("a batch of put / put_writes", None):
+            self._eval_batch(calls, write=True)
+
+    def _get_batch(
+        self, configs: Sequence[RunnableConfig]
+    ) -> builtins.list[CheckpointTuple | None]:
+        """``get_tuple`` of many configs in one batch (internal: migration checks)."""
+        calls: builtins.list[BatchCall] = []
+        names = []
+        for config in configs:
+            call, thread_id, ns = self._get_tuple_call(config)
+            calls.append((SCRIPTS.get_tuple, call, None))
+            names.append((thread_id, ns))
+        with self._naming("get_tuple (batched)", None):
+            replies = self._eval_batch(calls)
+        return [
+            self._decode_tuple(thread_id, ns, reply) if reply else None
+            for (thread_id, ns), reply in zip(names, replies, strict=True)
+        ]
+
+    def _eval_batch(self, calls: Sequence[BatchCall], *, write: bool = False) -> builtins.list[Any]:
+        """Thread scripts (with each put's bucket commands) in one batch; their replies.
+
+        One round trip on one server or Sentinel (``WAIT`` rides at its end); on a cluster one
+        per node, all sent before any reply is read.  Every script here is idempotent, so a
+        NOSCRIPT reply loads the script and sends those calls again.
+        """
+        commands: builtins.list[Command] = []
+        spans: builtins.list[tuple[int, int, PutPlan | None]] = []
+        for script, call, plan in calls:
+            start = len(commands)
+            commands.append(evalsha(script, call))
+            if plan is not None:
+                commands.extend(plan.bucket)
+            spans.append((start, len(commands), plan))
+        if not commands:
+            return []
+        replies = self._batch_raw(commands, write=write, what=calls[0][0].name)
+        out = []
+        for start, end, plan in spans:
+            part = replies[start:end]
+            if plan is not None:
+                self._finish_put(plan, part)
+            else:
+                checked(part)
+            out.append(part[0])
+        return out
 
     def delete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, value and write of the thread, in every namespace."""
         call = self._delete_thread_call(thread_id)
         with self._naming("delete_thread", thread_id):
-            reply = self._eval_with_shared(SCRIPTS.delete_thread, call, write=True)
-            self._apply_shared(self._thread(thread_id).tag, reply, "forget")
+            (reply,) = self._batch(
+                [evalsha(SCRIPTS.delete_thread, call)], write=True, what="delete_thread"
+            )
+            self._apply_bucket(self._thread(thread_id), reply, "forget")
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint, value and write of one thread into another."""
         call = self._copy_thread_call(source_thread_id, target_thread_id)
         with self._naming("copy_thread", target_thread_id):
             if not self._cluster:
-                self._eval_with_shared(SCRIPTS.copy_thread, call, write=True)
-                return
-            # On a cluster the two threads live in different slots: read one, write the other.
-            exported = self._eval(
-                SCRIPTS.export_thread, ScriptCall(self._thread(source_thread_id).all, [])
+                self._batch([evalsha(SCRIPTS.copy_thread, call)], write=True, what="copy_thread")
+            else:
+                self._copy_across_slots(source_thread_id, target_thread_id)
+
+    def _copy_across_slots(self, source_thread_id: str, target_thread_id: str) -> None:
+        """Cluster copy_thread: export the source, import into the target, index the target."""
+        # On a cluster the two threads live in different slots: read one, write the other.
+        exported = self._eval(
+            SCRIPTS.export_thread, ScriptCall(self._thread(source_thread_id).all, [])
+        )
+        if not exported:
+            return
+        (members, runs) = (
+            self._batch(
+                [evalsha(SCRIPTS.import_thread, self._import_call(target_thread_id, exported))],
+                write=True,
+                what="copy_thread",
             )
-            if not exported:
-                return
-            reply = self._eval_with_shared(
-                SCRIPTS.import_thread, self._import_call(target_thread_id, exported), write=True
-            )
-            self._apply_shared(self._thread(target_thread_id).tag, reply, "add")
+        )[0]
+        tk = self._thread(target_thread_id)
+        add = self._bucket_call(tk, "add", members, add_runs=runs)
+        if add is not None:
+            (due,) = self._batch([evalsha(SCRIPTS.bucket, add)], write=True, what="copy")
+            if due:
+                self._settle(self._bucket(tk), due)
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Delete the checkpoints (and their writes) whose metadata ``run_id`` is in run_ids."""
         runs = self._run_keys(run_ids)
         if not runs:
             return
-        pipe = self._redis.pipeline(transaction=False)
-        for run in runs:
-            pipe.execute_command("SMEMBERS", self._pk.run(run))
-        members = pipe.execute()
+        self._require_global("delete_for_runs")
+        sets = [b.run(run) for run in runs for b in self._pk.buckets]
+        members = self._batch([Command(("SMEMBERS", key), key) for key in sets])
         by_thread: dict[bytes, builtins.list[bytes]] = {}
-        for run, tags in zip(runs, members, strict=True):
+        for i, tags in enumerate(members):
             for tag in tags:
-                by_thread.setdefault(tag, []).append(run)
-        for tag, thread_runs in by_thread.items():
-            call = self._delete_runs_call(tag, thread_runs)
-            with self._naming("delete_for_runs", None):
-                reply = self._eval_with_shared(SCRIPTS.delete_runs, call, write=True)
-                self._apply_shared(tag, reply, "remove")
+                by_thread.setdefault(tag, []).append(runs[i // len(self._pk.buckets)])
+        tags = builtins.list(by_thread)
+        calls = [
+            evalsha(SCRIPTS.delete_runs, self._delete_runs_call(t, by_thread[t])) for t in tags
+        ]
+        with self._naming("delete_for_runs", None):
+            replies = self._batch(calls, write=True, what="delete_for_runs")
+            self._apply_buckets(tags, replies)
+
+    def _apply_buckets(
+        self, tags: Sequence[bytes], replies: Sequence[Any], op: str = "remove"
+    ) -> None:
+        """Cluster: apply what several thread scripts report for their buckets, in one batch."""
+        if not self._cluster:
+            return
+        calls = []
+        for tag, (members, runs) in zip(tags, replies, strict=True):
+            tk = ThreadKeys(self._pk.prefix, tag)
+            call = self._bucket_call(tk, op, remove=members, remove_runs=runs)
+            if call is not None:
+                calls.append(evalsha(SCRIPTS.bucket, call))
+        if calls:
+            self._batch(calls, write=True, what=op)
 
     def prune(
         self,
@@ -461,14 +636,20 @@ class RedisSaver(SaverMixin):
         Values no kept checkpoint references and writes of dropped checkpoints go too.
         """
         keep = self._prune_keep(strategy, keep_last)
-        for thread_id in self._check_thread_ids(thread_ids, "prune"):
-            if keep == 0:
-                self.delete_thread(thread_id)
-            else:
-                call = self._prune_call(thread_id, keep)
-                with self._naming("prune", thread_id):
-                    reply = self._eval_with_shared(SCRIPTS.prune, call, write=True)
-                    self._apply_shared(self._thread(thread_id).tag, reply, "remove")
+        ids = self._check_thread_ids(thread_ids, "prune")
+        if not ids:
+            return
+        if keep == 0:
+            calls = [self._delete_thread_call(tid) for tid in ids]
+            script, op = SCRIPTS.delete_thread, "forget"
+        else:
+            calls = [self._prune_call(tid, keep) for tid in ids]
+            script, op = SCRIPTS.prune, "remove"
+        with self._naming("prune", ids[0] if len(ids) == 1 else None):
+            replies = self._batch(
+                [evalsha(script, call) for call in calls], write=True, what="prune"
+            )
+            self._apply_buckets([self._thread(tid).tag for tid in ids], replies, op)
 
     def get_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]

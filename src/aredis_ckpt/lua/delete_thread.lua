@@ -1,10 +1,10 @@
--- delete_thread: every key of the thread, and its entries in the shared indexes.
--- KEYS: the thread's ten keys, then optionally the global index.  ARGV: T, global key base.
--- Returns {shared-index members to remove, runs to take this thread out of} when the global
--- index was not passed (a cluster: the client applies them in the shared slot), else {{}, {}}.
-local tag, gbase = ARGV[1], ARGV[2]
-local gix = false
-if #KEYS > 10 then gix = KEYS[11] end
+-- delete_thread: every key of the thread, and its entries in its bucket.
+-- KEYS: the thread's ten keys, then on one server (with the index across threads) the thread's
+-- bucket index.  ARGV: T.
+-- Returns {bucket members to remove, runs to take this thread out of} when the bucket index was
+-- not passed (a cluster: the client applies them in the bucket's slot), else {{}, {}}.
+local tag = ARGV[1]
+local bix = bucket_index(11)
 local members = {}
 for _, m in ipairs(redis.call('ZRANGE', KEYS[K_J], 0, -1)) do
   local cid, ns_e = split_last(m)
@@ -16,10 +16,11 @@ for _, m in ipairs(redis.call('ZRANGE', KEYS[K_R], 0, -1)) do
   if not seen[run] then seen[run] = true; runs[#runs + 1] = run end
 end
 redis.call('UNLINK', unpack(KEYS, 1, 10))
-if gix then
-  chunked('ZREM', gix, members)
-  for _, run in ipairs(runs) do redis.call('SREM', gbase .. 'run:' .. run, tag) end
-  untrack(gbase, tag)
+if bix then
+  local bbase = bucket_base(bix)
+  chunked('ZREM', bix, members)
+  for _, run in ipairs(runs) do redis.call('SREM', bbase .. 'run:' .. run, tag) end
+  untrack(bbase, tag)
   return {{}, {}}
 end
 return {members, runs}

@@ -100,14 +100,20 @@ local function latest_cid(k, ns_e)
   return cid
 end
 
--- Shared-index entries a script could not update itself (on a cluster the shared indexes live
--- in another slot): returned to the client, which applies them.
+-- Index entries a script could not update itself (on a cluster the thread's bucket of the
+-- indexes across threads lives in another slot): returned to the client, which applies them.
 local DROPPED, EMPTIED_RUNS = {}, {}
 -- Runs of the checkpoints dropped so far (see release_runs).
 local DROPPED_RUNS = {}
 
+-- A bucket's key base ("P:{B}:") from its index key ("P:{B}:ix").
+local function bucket_base(bix)
+  return string.sub(bix, 1, #bix - 2)
+end
+
 -- Remove one checkpoint with its pending writes and index entries (values: see gc_values).
-local function drop_checkpoint(k, tag, ns_e, cid, gix)
+-- bix: the thread's bucket index when the script may update it (one server), else false.
+local function drop_checkpoint(k, tag, ns_e, cid, bix)
   local f = ns_e .. NUL .. cid
   local m = redis.call('HGET', k[K_M], f)
   if m then
@@ -127,73 +133,103 @@ local function drop_checkpoint(k, tag, ns_e, cid, gix)
     chunked('ZREM', k[K_WX], names)
   end
   local member = cid .. NUL .. tag .. NUL .. ns_e
-  if gix then
-    redis.call('ZREM', gix, member)
-    redis.call('SREM', string.sub(gix, 1, #gix - 2) .. 'gm:' .. tag, 'c' .. member)
+  if bix then
+    redis.call('ZREM', bix, member)
+    redis.call('SREM', bucket_base(bix) .. 'gm:' .. tag, 'c' .. member)
   else
     DROPPED[#DROPPED + 1] = member
   end
 end
 
--- TTL bookkeeping in the shared slot (only with a ttl): P:{%G}:exp maps T to the thread's expiry
--- (ms, server clock), P:{%G}:gm:<T> lists the thread's shared-index entries ("c" .. member of
--- ix, "r" .. run), so that once a thread has expired its shared entries can be removed too.
+-- TTL bookkeeping in a thread's bucket (only with a ttl): B:exp maps T to the thread's expiry (ms,
+-- server clock) as of its last put; B:gm:<T> lists the thread's entries in the bucket ("c" ..
+-- member of ix, "r" .. run), so that once the thread has expired they can be removed too.
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- Record (or extend) a thread's expiry and the shared entries it just gained.
-local function track(gbase, tag, ttl, entries)
+-- Record (or extend) a thread's expiry and the bucket entries it just gained.
+local function track(bbase, tag, ttl, entries)
   if ttl <= 0 then return end
-  if #entries > 0 then chunked('SADD', gbase .. 'gm:' .. tag, entries) end
-  redis.call('ZADD', gbase .. 'exp', now_ms() + ttl, tag)
+  if #entries > 0 then chunked('SADD', bbase .. 'gm:' .. tag, entries) end
+  redis.call('ZADD', bbase .. 'exp', now_ms() + ttl, tag)
 end
 
--- Remove the shared-index entries of up to `max` threads that expired `grace` ms ago or more.
-local function sweep(gbase, max, grace)
-  local exp = gbase .. 'exp'
-  local due = redis.call('ZRANGEBYSCORE', exp, '-inf', now_ms() - grace, 'LIMIT', 0, max)
-  for _, tag in ipairs(due) do
-    local gm = gbase .. 'gm:' .. tag
-    for _, e in ipairs(redis.call('SMEMBERS', gm)) do
-      if string.sub(e, 1, 1) == 'c' then
-        redis.call('ZREM', gbase .. 'ix', string.sub(e, 2))
-      else
-        redis.call('SREM', gbase .. 'run:' .. string.sub(e, 2), tag)
-      end
+-- Remove every bucket entry of a thread whose keys are gone, and its bookkeeping.
+local function forget_thread(bbase, tag)
+  local gm = bbase .. 'gm:' .. tag
+  for _, e in ipairs(redis.call('SMEMBERS', gm)) do
+    if string.sub(e, 1, 1) == 'c' then
+      redis.call('ZREM', bbase .. 'ix', string.sub(e, 2))
+    else
+      redis.call('SREM', bbase .. 'run:' .. string.sub(e, 2), tag)
     end
-    redis.call('UNLINK', gm)
-    redis.call('ZREM', exp, tag)
   end
-  return #due
+  redis.call('UNLINK', gm)
+  redis.call('ZREM', bbase .. 'exp', tag)
+end
+
+-- A thread the bucket names as due, checked: `left` is the PTTL of its `t` key.  Gone (-2): its
+-- entries go; alive (kept alive by reads or pending writes, or written without a ttl since):
+-- due again when its keys would expire (or `ttl` from now).
+local function settle(bbase, tag, left, ttl, now)
+  if left == -2 then
+    forget_thread(bbase, tag)
+  else
+    if left < 0 then left = ttl end
+    redis.call('ZADD', bbase .. 'exp', now + left, tag)
+  end
+end
+
+-- Up to `max` threads of the bucket due by the server clock: {T, score, T, score, ...}.
+local function due(bbase, max)
+  return redis.call('ZRANGEBYSCORE', bbase .. 'exp', '-inf', now_ms(), 'WITHSCORES', 'LIMIT', 0, max)
+end
+
+-- One server: settle up to `max` due threads of the bucket (their keys are reachable here).
+local function sweep(bbase, prefix, ttl, max)
+  local found = due(bbase, max)
+  if #found == 0 then return end
+  local now = now_ms()
+  for i = 1, #found, 2 do
+    local tag = found[i]
+    settle(bbase, tag, redis.call('PTTL', prefix .. ':{' .. tag .. '}:t'), ttl, now)
+  end
 end
 
 -- Forget the TTL bookkeeping of a thread that is deleted outright.
-local function untrack(gbase, tag)
-  redis.call('UNLINK', gbase .. 'gm:' .. tag)
-  redis.call('ZREM', gbase .. 'exp', tag)
+local function untrack(bbase, tag)
+  redis.call('UNLINK', bbase .. 'gm:' .. tag)
+  redis.call('ZREM', bbase .. 'exp', tag)
 end
 
--- A run no longer has checkpoints in this thread: take the thread out of the run's shared set.
-local function run_emptied(gbase, tag, run, gix)
-  if gix then
-    redis.call('SREM', gbase .. 'run:' .. run, tag)
-    redis.call('SREM', gbase .. 'gm:' .. tag, 'r' .. run)
+-- A run no longer has checkpoints in this thread: take the thread out of the run's set.
+local function run_emptied(tag, run, bix)
+  if bix then
+    local bbase = bucket_base(bix)
+    redis.call('SREM', bbase .. 'run:' .. run, tag)
+    redis.call('SREM', bbase .. 'gm:' .. tag, 'r' .. run)
   else
     EMPTIED_RUNS[#EMPTIED_RUNS + 1] = run
   end
 end
 
--- After dropping checkpoints: take the thread out of the shared set of every run it no longer
--- has a checkpoint of (except `keep_run`, which the caller is adding to).
-local function release_runs(k, gbase, tag, gix, keep_run)
+-- After dropping checkpoints: take the thread out of the set of every run it no longer has a
+-- checkpoint of (except `keep_run`, which the caller is adding to).
+local function release_runs(k, tag, bix, keep_run)
   for run in pairs(DROPPED_RUNS) do
     if run ~= keep_run and #redis.call('ZRANGEBYLEX', k[K_R], '[' .. run .. NUL,
         '(' .. run .. '\1', 'LIMIT', 0, 1) == 0 then
-      run_emptied(gbase, tag, run, gix)
+      run_emptied(tag, run, bix)
     end
   end
+end
+
+-- The bucket index passed after the thread's keys at KEYS[pos] (one server), or false.
+local function bucket_index(pos)
+  if #KEYS >= pos then return KEYS[pos] end
+  return false
 end
 
 -- Delete channel values no remaining checkpoint references, and namespaces left empty.

@@ -1,6 +1,6 @@
 -- list: one page of checkpoints, newest first, filtered on metadata server-side.
 -- mode 'n' (one namespace; KEYS: thread keys), 't' (all namespaces of a thread; KEYS: thread
--- keys) or 'g' (every thread; KEYS[1]: the global index).
+-- keys) or 'g' (every thread; KEYS: the index of every bucket, merged newest first).
 -- ARGV: mode, max bound, min bound (ZREVRANGEBYLEX syntax), limit, scan budget, key prefix,
 --       N (mode 'n'), exact cid or '', digest of a missing key's value (None), number of filter
 --       pairs, then (key, value digest) pairs.
@@ -12,67 +12,153 @@ local exact, NULL_DIGEST = ARGV[8], ARGV[9]
 local filter = {}
 for i = 0, tonumber(ARGV[10]) - 1 do filter[ARGV[11 + 2 * i]] = ARGV[12 + 2 * i] end
 
-local index
-if mode == 'g' then index = KEYS[1] elseif mode == 't' then index = KEYS[K_J] else index = KEYS[K_I] end
+-- Members of the indexes between the bounds, newest first: one sorted set read in batches, or
+-- (mode 'g') a merge of the buckets' sets through a binary heap of their next members.  Every
+-- bucket holds members of the same shape, so one cursor bound serves them all.  The heap orders
+-- members bytewise, as sorted sets do (Lua's own `<` follows the server's locale): by their
+-- first twelve bytes as two exact numbers, then byte by byte.
+local sources = {}
+if mode == 'g' then
+  for i = 1, #KEYS do sources[i] = KEYS[i] end
+elseif mode == 't' then
+  sources[1] = KEYS[K_J]
+else
+  sources[1] = KEYS[K_I]
+end
+local byte = string.byte
+local function digit(x) if x then return x + 1 end return 0 end
+local function key2(m)
+  local a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12 = byte(m, 1, 12)
+  local k1 = ((((digit(a1) * 257 + digit(a2)) * 257 + digit(a3)) * 257 + digit(a4)) * 257
+    + digit(a5)) * 257 + digit(a6)
+  local k2 = ((((digit(a7) * 257 + digit(a8)) * 257 + digit(a9)) * 257 + digit(a10)) * 257
+    + digit(a11)) * 257 + digit(a12)
+  return k1, k2
+end
+local bufs, pos, bounds, sizes, done, hk1, hk2 = {}, {}, {}, {}, {}, {}, {}
+local function set_head(s)
+  hk1[s], hk2[s] = key2(bufs[s][pos[s]])
+end
+local function refill(s)
+  if done[s] then return false end
+  local want = sizes[s]
+  local got = redis.call('ZREVRANGEBYLEX', sources[s], bounds[s], minb, 'LIMIT', 0, want)
+  if #got < want then done[s] = true end
+  if #got == 0 then return false end
+  bufs[s], pos[s] = got, 1
+  bounds[s] = '(' .. got[#got]
+  sizes[s] = math.min(want * 4, 256)
+  return true
+end
+-- whether the head of source s sorts after the head of source t
+local function after(s, t)
+  if hk1[s] ~= hk1[t] then return hk1[s] > hk1[t] end
+  if hk2[s] ~= hk2[t] then return hk2[s] > hk2[t] end
+  local a, b = bufs[s][pos[s]], bufs[t][pos[t]]
+  for i = 13, math.min(#a, #b) do
+    local x, y = byte(a, i), byte(b, i)
+    if x ~= y then return x > y end
+  end
+  return #a > #b
+end
+local heap = {}
+local function sift_down(i)
+  local n = #heap
+  while true do
+    local l, r, best = 2 * i, 2 * i + 1, i
+    if l <= n and after(heap[l], heap[best]) then best = l end
+    if r <= n and after(heap[r], heap[best]) then best = r end
+    if best == i then return end
+    heap[i], heap[best] = heap[best], heap[i]
+    i = best
+  end
+end
+local function sift_up(i)
+  while i > 1 do
+    local p = math.floor(i / 2)
+    if not after(heap[i], heap[p]) then return end
+    heap[i], heap[p] = heap[p], heap[i]
+    i = p
+  end
+end
+local merged = #sources > 1
+for s = 1, #sources do
+  bounds[s] = maxb
+  if merged then sizes[s] = 4 else sizes[s] = 256 end
+  if refill(s) then
+    if merged then set_head(s) end
+    heap[#heap + 1] = s
+    sift_up(#heap)
+  end
+end
+-- The next member (newest first), or nil when every source is exhausted.
+local function next_member()
+  local s = heap[1]
+  if not s then return nil end
+  local member = bufs[s][pos[s]]
+  pos[s] = pos[s] + 1
+  if pos[s] > #bufs[s] and not refill(s) then
+    heap[1] = heap[#heap]
+    heap[#heap] = nil
+  elseif merged then
+    set_head(s)
+  end
+  if merged and #heap > 1 then sift_down(1) end
+  return member
+end
 
-local out, scanned, last, exhausted = {}, 0, nil, false
+local out, scanned, last = {}, 0, nil
 local keys_cache, ns_cache, thread_cache = {}, {}, {}
 while #out < limit and scanned < budget do
-  local want = math.min(256, budget - scanned)
-  local batch = redis.call('ZREVRANGEBYLEX', index, maxb, minb, 'LIMIT', 0, want)
-  local full = false
-  for _, member in ipairs(batch) do
-    scanned = scanned + 1
-    last = member
-    local k, ns_e, cid, tag = KEYS, nil, nil, nil
-    if mode == 'n' then
-      ns_e, cid = split_first(member)
-    elseif mode == 't' then
-      cid, ns_e = split_last(member)
-    else
-      local rest
-      rest, ns_e = split_last(member)
-      cid, tag = split_last(rest)
-      k = keys_cache[tag]
-      if not k then
-        k = thread_keys(prefix .. ':{' .. tag .. '}:')
-        keys_cache[tag] = k
-      end
+  local member = next_member()
+  if not member then last = nil; break end
+  scanned = scanned + 1
+  last = member
+  local k, ns_e, cid, tag = KEYS, nil, nil, nil
+  if mode == 'n' then
+    ns_e, cid = split_first(member)
+  elseif mode == 't' then
+    cid, ns_e = split_last(member)
+  else
+    local rest
+    rest, ns_e = split_last(member)
+    cid, tag = split_last(rest)
+    k = keys_cache[tag]
+    if not k then
+      k = thread_keys(prefix .. ':{' .. tag .. '}:')
+      keys_cache[tag] = k
     end
-    if exact == '' or exact == cid then
-      local f = ns_e .. NUL .. cid
-      local m = redis.call('HGET', k[K_M], f)
-      if m then
-        local meta = cmsgpack.unpack(m)
-        local ok = true
-        for key, want_value in pairs(filter) do
-          local have = meta[4][key]
-          if have == nil then have = NULL_DIGEST end
-          if have ~= want_value then ok = false; break end
+  end
+  if exact == '' or exact == cid then
+    local f = ns_e .. NUL .. cid
+    local m = redis.call('HGET', k[K_M], f)
+    if m then
+      local meta = cmsgpack.unpack(m)
+      local ok = true
+      for key, want_value in pairs(filter) do
+        local have = meta[4][key]
+        if have == nil then have = NULL_DIGEST end
+        if have ~= want_value then ok = false; break end
+      end
+      if ok then
+        local nk = k[K_N] .. NUL .. ns_e
+        local ns = ns_cache[nk]
+        if ns == nil then
+          ns = redis.call('HGET', k[K_N], ns_e)
+          ns_cache[nk] = ns
         end
-        if ok then
-          local nk = k[K_N] .. NUL .. ns_e
-          local ns = ns_cache[nk]
-          if ns == nil then
-            ns = redis.call('HGET', k[K_N], ns_e)
-            ns_cache[nk] = ns
-          end
-          local tk = tag or ''
-          local thread = thread_cache[tk]
-          if thread == nil then
-            thread = redis.call('GET', k[K_T])
-            thread_cache[tk] = thread
-          end
-          out[#out + 1] = {cid, redis.call('HGET', k[K_C], f), meta[1], meta[2], values_of(k, meta),
-                           writes_of(k, ns_e, cid), ns, thread}
-          if #out >= limit then full = true; break end
+        local tk = tag or ''
+        local thread = thread_cache[tk]
+        if thread == nil then
+          thread = redis.call('GET', k[K_T])
+          thread_cache[tk] = thread
         end
+        out[#out + 1] = {cid, redis.call('HGET', k[K_C], f), meta[1], meta[2], values_of(k, meta),
+                         writes_of(k, ns_e, cid), ns, thread}
       end
     end
   end
-  if full then break end
-  if #batch < want then exhausted = true; break end
-  maxb = '(' .. last
 end
-if exhausted or last == nil then return {'', out} end
+-- exhausted: nothing left after `last` (a page that stopped at its limit or budget may have more)
+if last == nil or #heap == 0 then return {'', out} end
 return {'(' .. last, out}

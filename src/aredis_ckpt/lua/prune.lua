@@ -1,11 +1,10 @@
 -- prune: keep the newest `keep` checkpoints of every namespace of the thread (with their pending
--- writes and the values they reference); drop the rest.  KEYS: the thread's ten keys, then
--- optionally the global index.  ARGV: T, global key base, keep (>= 1).
--- Returns {shared-index members to remove, runs to take this thread out of} (empty unless the
--- global index was not passed).
-local tag, gbase, keep = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local gix = false
-if #KEYS > 10 then gix = KEYS[11] end
+-- writes and the values they reference); drop the rest.  KEYS: the thread's ten keys, then on
+-- one server the thread's bucket index.  ARGV: T, keep (>= 1).
+-- Returns {bucket members to remove, runs to take this thread out of} (empty unless the bucket
+-- index was not passed).
+local tag, keep = ARGV[1], tonumber(ARGV[2])
+local bix = bucket_index(11)
 for _, ns_e in ipairs(redis.call('HKEYS', KEYS[K_N])) do
   local lo, hi = '[' .. ns_e .. NUL, '(' .. ns_e .. '\1'
   local members = redis.call('ZREVRANGEBYLEX', KEYS[K_I], hi, lo)
@@ -15,7 +14,7 @@ for _, ns_e in ipairs(redis.call('HKEYS', KEYS[K_N])) do
     if i <= keep then
       kept[#kept + 1] = writes_prefix(ns_e, cid)
     else
-      drop_checkpoint(KEYS, tag, ns_e, cid, gix)
+      drop_checkpoint(KEYS, tag, ns_e, cid, bix)
     end
   end
   -- pending writes stored for checkpoints that no longer exist
@@ -30,6 +29,6 @@ for _, ns_e in ipairs(redis.call('HKEYS', KEYS[K_N])) do
   chunked('HDEL', KEYS[K_W], dead)
   chunked('ZREM', KEYS[K_WX], dead)
 end
-release_runs(KEYS, gbase, tag, gix, nil)
+release_runs(KEYS, tag, bix, nil)
 gc_values(KEYS)
 return {DROPPED, EMPTIED_RUNS}

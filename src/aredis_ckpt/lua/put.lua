@@ -1,12 +1,14 @@
 -- put: one checkpoint, its new channel values, and its index entries, atomically.
--- KEYS: the thread's ten keys, then optionally the global index and the run's global set.
+-- KEYS: the thread's ten keys, then on one server (with the index across threads) the thread's
+--       bucket index and the run's set in that bucket.
 -- ARGV: cid, checkpoint blob, meta blob, N, namespace, thread id, T, run (escaped or ''),
---       ttl ms, shared key base, shallow ('1': keep only this checkpoint in its namespace), then
+--       ttl ms, key prefix, shallow ('1': keep only this checkpoint in its namespace), then
 --       value field / value blob pairs.
--- Returns {shared-index members to remove, runs to take the thread out of}: non-empty only for
--- a shallow put on a cluster (see prune.lua).
+-- Returns {bucket members to remove, runs to take the thread out of}: non-empty only for a
+-- shallow put when the bucket is not reachable here (a cluster; see bucket.lua).
 local cid, ns_e, run, tag = ARGV[1], ARGV[4], ARGV[8], ARGV[7]
 local f = ns_e .. NUL .. cid
+local bix = bucket_index(11)
 redis.call('SET', KEYS[K_T], ARGV[6])
 redis.call('HSET', KEYS[K_N], ns_e, ARGV[5])
 redis.call('HSET', KEYS[K_C], f, ARGV[2])
@@ -18,12 +20,10 @@ if run ~= '' then redis.call('ZADD', KEYS[K_R], 0, run .. NUL .. f) end
 local ttl = tonumber(ARGV[9])
 if ARGV[11] == '1' then
   -- shallow: the namespace keeps only this checkpoint, its writes and the values it references
-  local gix = false
-  if #KEYS > 10 then gix = KEYS[11] end
   local lo, hi = '[' .. ns_e .. NUL, '(' .. ns_e .. '\1'
   for _, member in ipairs(redis.call('ZRANGEBYLEX', KEYS[K_I], lo, hi)) do
     local _, old = split_first(member)
-    if old ~= cid then drop_checkpoint(KEYS, tag, ns_e, old, gix) end
+    if old ~= cid then drop_checkpoint(KEYS, tag, ns_e, old, bix) end
   end
   local keep = writes_prefix(ns_e, cid)
   local dead = {}
@@ -40,19 +40,20 @@ if ARGV[11] == '1' then
     if string.sub(f, 1, #own) == own and not referenced[f] then dead[#dead + 1] = f end
   end
   chunked('HDEL', KEYS[K_V], dead)
-  release_runs(KEYS, ARGV[10], tag, gix, run)
+  release_runs(KEYS, tag, bix, run)
 end
-if #KEYS > 10 then
+if bix then
   local member = cid .. NUL .. tag .. NUL .. ns_e
-  redis.call('ZADD', KEYS[11], 0, member)
+  redis.call('ZADD', bix, 0, member)
   local entries = {'c' .. member}
   if run ~= '' then
     redis.call('SADD', KEYS[12], tag)
     entries[2] = 'r' .. run
   end
   if ttl > 0 then
-    track(ARGV[10], tag, ttl, entries)
-    sweep(ARGV[10], 2, 0)
+    local bbase = bucket_base(bix)
+    track(bbase, tag, ttl, entries)
+    sweep(bbase, ARGV[10], ttl, 2)
   end
 end
 touch(KEYS, ttl)

@@ -5,7 +5,8 @@ Paired names like ``_compat``'s: ``scripts/unasync.py`` swaps ``AsyncWire`` for 
 redis-py's ``send_packed_command`` / ``read_response`` do more per call than a script call on a
 connection the runner holds needs: host strings, notification hooks, and with redis-py 8's
 default ``socket_timeout`` a timer armed for the send (``asyncio.wait_for``) and another for
-the read; together about half of an async call's client CPU.  The short path writes the whole
+the read; together more than half of the instructions of an async script call (docs/hot-path.md,
+cuts 2 and 3).  The short path writes the whole
 command to the connection's own socket or stream and reads the reply with the connection's
 own parser (``parser.read_response()``: RESP2 and RESP3, push messages handled by redis-py).
 It is taken only for redis-py's own connection classes (plain, TLS, Unix socket, and
@@ -135,9 +136,9 @@ class AsyncWire:
     exchange that outlived it.  The read then fails, and the exchange raises
     ``TimeoutError`` as redis-py would.  The caller's task is never cancelled, so
     cancellation, ``asyncio.timeout`` and task groups around the call see nothing of it.
-    Arming and disarming a timer on every read (what redis-py does) costs about 10 us of CPU
-    per call; the watchdog costs a dict entry.  A runner's exchanges run on one event loop at
-    a time (redis.asyncio's connections belong to the loop that opened them).
+    Arming and cancelling a timer for every exchange costs about 30,000 instructions per call
+    (about 3 us in a hot loop); the watchdog costs a dict entry.  A runner's exchanges run on
+    one event loop at a time (redis.asyncio's connections belong to the loop that opened them).
     """
 
     __slots__ = ("_deadlines", "_expired", "_loop", "_timer", "_timer_at")

@@ -109,6 +109,7 @@ RULES: list[tuple[str, str, dict[str, str]]] = [
             "aget_state_history": "get_state_history",
             "aupdate_state": "update_state",
             "skip_async_interrupts": "skip_sync_interrupts",
+            "skip_async_config": "skip_sync_config",
             "asearch": "search",
             "adelete": "delete",
             "alist_namespaces": "list_namespaces",

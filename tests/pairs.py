@@ -14,3 +14,11 @@ skip_async_interrupts = pytest.mark.skipif(
     reason="LangGraph's interrupt() under ainvoke needs Python 3.11+ (asyncio context vars)",
 )
 skip_sync_interrupts = pytest.mark.skipif(False, reason="sync graphs interrupt on every Python")
+
+# The same limit for anything that reads its config inside an async graph, such as a @task
+# of the functional API (langgraph.config.get_config).
+skip_async_config = pytest.mark.skipif(
+    sys.version_info < (3, 11),
+    reason="LangGraph's get_config() under ainvoke needs Python 3.11+ (asyncio context vars)",
+)
+skip_sync_config = pytest.mark.skipif(False, reason="sync graphs find their config everywhere")

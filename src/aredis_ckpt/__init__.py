@@ -14,6 +14,7 @@ from aredis_ckpt._async.cache import AsyncRedisCache
 from aredis_ckpt._async.saver import AsyncRedisSaver
 from aredis_ckpt._async.shallow import AsyncShallowRedisSaver
 from aredis_ckpt._async.store import AsyncRedisStore
+from aredis_ckpt._budget import ScriptBudget
 from aredis_ckpt._config import TTLConfig
 from aredis_ckpt._sync.cache import RedisCache
 from aredis_ckpt._sync.saver import RedisSaver
@@ -43,6 +44,7 @@ __all__ = [
     "RedisStore",
     "ReplicationError",
     "SchemaVersionError",
+    "ScriptBudget",
     "ServerConfigError",
     "ServerOutOfMemoryError",
     "ShallowRedisSaver",
@@ -61,6 +63,7 @@ for _cls in (
     RedisStore,
     AsyncRedisCache,
     RedisCache,
+    ScriptBudget,
 ):
     _cls.__module__ = "aredis_ckpt"
 del _cls

@@ -28,6 +28,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from redis.exceptions import ResponseError
 
 from aredis_ckpt import _guards, _serde
+from aredis_ckpt._budget import DEFAULT_SCRIPT_BUDGET, ScriptBudget
 from aredis_ckpt._commands import Arg, Command, ScriptCall, evalsha
 from aredis_ckpt._config import (
     DEFAULT_COMPRESS_THRESHOLD,
@@ -227,8 +228,13 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
         strict_server: bool = False,
         global_index: bool = True,
+        script_budget: ScriptBudget | None = None,
     ) -> None:
         super().__init__(serde=serde)
+        if script_budget is not None and not isinstance(script_budget, ScriptBudget):
+            raise TypeError(f"script_budget must be a ScriptBudget, got {script_budget!r}")
+        # how much one maintenance script call may do (see _budget.py)
+        self._budget = script_budget or DEFAULT_SCRIPT_BUDGET
         # Whether self.serde encrypts, worked out on first read (for the serde of that moment:
         # with_allowlist() swaps it on a copy of the saver).
         self._allow_plaintext = bool(allow_plaintext)

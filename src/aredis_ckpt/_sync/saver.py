@@ -34,6 +34,7 @@ from aredis_ckpt._base import (
     resolve_prefix,
 )
 from aredis_ckpt._bridge import SaverMixin
+from aredis_ckpt._budget import ScriptBudget
 from aredis_ckpt._commands import Command, ScriptCall, checked, evalsha
 from aredis_ckpt._compat import (
     ConnectionPool,
@@ -100,6 +101,7 @@ class RedisSaver(SaverMixin):
         max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
         strict_server: bool = False,
         global_index: bool = True,
+        script_budget: ScriptBudget | None = None,
     ) -> None:
         self._owned: builtins.list[Any] = []
         client = open_client(
@@ -127,6 +129,7 @@ class RedisSaver(SaverMixin):
             max_payload_bytes=max_payload_bytes,
             strict_server=strict_server,
             global_index=global_index,
+            script_budget=script_budget,
         )
         self._redis = client
         self._runner = ScriptRunner(client, keep_connections=any(c is client for c in self._owned))
@@ -169,6 +172,7 @@ class RedisSaver(SaverMixin):
         max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
         strict_server: bool = False,
         global_index: bool = True,
+        script_budget: ScriptBudget | None = None,
     ) -> Iterator[RedisSaver]:
         """A saver on its own client, closed when the context exits.
 
@@ -191,7 +195,8 @@ class RedisSaver(SaverMixin):
         of more than ``max_payload_bytes`` (None: no limit) raises ``PayloadTooLargeError``
         before anything is sent; setup warns once about a server that may evict our keys
         or has no persistence, and raises ``ServerConfigError`` instead with
-        ``strict_server=True``.
+        ``strict_server=True``.  ``script_budget`` bounds the work of one maintenance script
+        call (``ScriptBudget``; the defaults keep each call within a few milliseconds).
         """
         saver = cls(
             redis_url,
@@ -213,6 +218,7 @@ class RedisSaver(SaverMixin):
             max_payload_bytes=max_payload_bytes,
             strict_server=strict_server,
             global_index=global_index,
+            script_budget=script_budget,
         )
         try:
             yield saver

@@ -72,7 +72,6 @@ class V1Writer:
             )
         versions = checkpoint["channel_versions"]
         channels = sorted(versions)
-        fields = [value_field(ns_e, ch, versions[ch]) for ch in channels]
         run_id = md.get("run_id")
         run_e = escape(str(run_id)) if run_id is not None else b""
         keys = self.thread_keys(thread_id)
@@ -81,7 +80,7 @@ class V1Writer:
         args = [
             encode(cid),
             _serde.dump_checkpoint(self.serde, checkpoint, md),  # type: ignore[arg-type]
-            _serde.dump_meta(parent, channels, fields, md, run_e),
+            _serde.dump_meta(parent, channels, ns_e, versions, md, run_e),
             ns_e,
             encode(ns),
             encode(thread_id),

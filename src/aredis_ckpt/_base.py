@@ -490,7 +490,6 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             )
         versions = checkpoint["channel_versions"]
         channels = sorted(versions)
-        fields = [value_field(ns_e, ch, versions[ch]) for ch in channels]
         run_id = md.get("run_id")
         run_e = escape(str(run_id)) if run_id is not None else b""
         keys: tuple[bytes, ...] = tk.all
@@ -508,7 +507,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             [
                 encode(cid),
                 c_blob,
-                _serde.dump_meta(parent, channels, fields, md, run_e),
+                _serde.dump_meta(parent, channels, ns_e, versions, md, run_e),
                 ns_e,
                 encode(ns),
                 encode(thread_id),

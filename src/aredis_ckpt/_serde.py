@@ -24,7 +24,7 @@ from langgraph.checkpoint.base import Checkpoint, CheckpointMetadata
 from langgraph.checkpoint.serde.base import SerializerProtocol
 from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
 
-from aredis_ckpt._keys import decode, encode
+from aredis_ckpt._keys import decode, encode, value_field
 
 __all__ = [
     "EMPTY",
@@ -228,18 +228,87 @@ def _lua_pack(out: bytearray, obj: bytes | Sequence[bytes] | Mapping[bytes, byte
 def dump_meta(
     parent: str,
     channels: Sequence[str],
-    fields: Sequence[bytes],
+    ns_e: bytes,
+    versions: Mapping[str, Any],
     metadata: Mapping[str, Any],
     run: bytes,
 ) -> bytes:
-    """What Lua reads: ``[parent, channels, value fields, {key: canonical value}, run]``."""
+    """What Lua reads: ``[parent, channels, value fields, {key: canonical value}, run]``.
+
+    ``channels`` in stored order; the value field of each is ``value_field(ns_e, channel,
+    versions[channel])``.  A step changes one or two channels and repeats its metadata keys,
+    so the packed pieces (each channel, each value field, each scalar metadata entry) come
+    from small bounded caches: a put packs only what is new.
+    """
     out = bytearray(b"\x95")
-    _lua_pack(out, encode(parent))
-    _lua_pack(out, [encode(c) for c in channels])
-    _lua_pack(out, fields)
-    _lua_pack(out, {encode(str(k)): filter_digest(v) for k, v in metadata.items()})
-    _lua_pack(out, run)
+    pack_str(out, encode(parent))
+    pack_len(out, len(channels), 0x90, b"\xdc", b"\xdd")
+    out += b"".join([_packed_channel(c) for c in channels])
+    pack_len(out, len(channels), 0x90, b"\xdc", b"\xdd")
+    out += b"".join([_packed_field(ns_e, c, versions[c]) for c in channels])
+    pack_len(out, len(metadata), 0x80, b"\xde", b"\xdf")
+    for k, v in metadata.items():
+        out += _packed_entry(k, v)
+    pack_str(out, run)
     return bytes(out)
+
+
+def _packed(raw: bytes) -> bytes:
+    out = bytearray()
+    pack_str(out, raw)
+    return bytes(out)
+
+
+# Entries of the caches below are at most a few hundred bytes: longer names are packed anew.
+_CACHED_NAME: Final = 256
+
+
+@functools.lru_cache(maxsize=1024)
+def _packed_channel_cached(channel: str) -> bytes:
+    return _packed(encode(channel))
+
+
+def _packed_channel(channel: str) -> bytes:
+    if len(channel) > _CACHED_NAME:
+        return _packed(encode(channel))
+    return _packed_channel_cached(channel)
+
+
+# typed: versions 1, 1.0 and True are equal keys but different fields ("1", "1.0", "True")
+@functools.lru_cache(maxsize=4096, typed=True)
+def _packed_field_cached(ns_e: bytes, channel: str, version: Any) -> bytes:
+    return _packed(value_field(ns_e, channel, version))
+
+
+def _packed_field(ns_e: bytes, channel: str, version: Any) -> bytes:
+    if len(channel) > _CACHED_NAME or len(ns_e) > _CACHED_NAME:
+        return _packed(value_field(ns_e, channel, version))
+    return _packed_field_cached(ns_e, channel, version)
+
+
+@functools.lru_cache(maxsize=4096)
+def _packed_scalar_entry(key: str, value: Any, kind: str) -> bytes:
+    # keyed by type too: 1, 1.0 and True are equal dict keys (they digest equally as well, but
+    # the cache must not depend on it)
+    return _packed(encode(key)) + _packed(_digest(value))
+
+
+@functools.lru_cache(maxsize=256)
+def _packed_empty_entry(key: str, kind: str) -> bytes:
+    # `parents` is {} on every put of a root graph: its digest is the same every time
+    empty: dict[str, Any] = {"dict": {}, "list": [], "tuple": ()}
+    return _packed(encode(key)) + _packed(_digest(empty[kind]))
+
+
+def _packed_entry(key: Any, value: Any) -> bytes:
+    """One metadata entry as Lua reads it: the key, then the digest of its canonical value."""
+    k = key if type(key) is str else str(key)
+    kind = type(value)
+    if kind in _SCALARS and len(k) <= _CACHED_NAME and not (kind is str and len(value) > 256):
+        return _packed_scalar_entry(k, value, kind.__name__)
+    if (kind is dict or kind is list or kind is tuple) and not value and len(k) <= _CACHED_NAME:
+        return _packed_empty_entry(k, kind.__name__)
+    return _packed(encode(k)) + _packed(filter_digest(value))
 
 
 def dump_write(

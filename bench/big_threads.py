@@ -3,6 +3,8 @@
     python bench/big_threads.py                          # 2k, 20k and 100k checkpoints
     python bench/big_threads.py --sizes 2000,20000 --json docs/bench/big_threads.json
 
+Measures the ``aredis_ckpt`` it imports (``PYTHONPATH=src``, or an exported older tree).
+
 Issue #13 ("bounded server time"): Redis serves nobody else while one script runs, so the
 figure that matters for the other clients of a server is the longest single command a call
 causes, not only the call's wall time.  For each thread size this starts a private
@@ -44,10 +46,10 @@ from langgraph.store.base import PutOp as StorePutOp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-sys.path.insert(0, str(ROOT / "src"))
 
 from _infra import source_state, start_redis  # noqa: E402
 
+import aredis_ckpt  # noqa: E402
 from aredis_ckpt import RedisSaver, RedisStore  # noqa: E402
 from aredis_ckpt._base import PutOp, WritesOp  # noqa: E402
 from aredis_ckpt._store_base import StoreKeys  # noqa: E402
@@ -293,8 +295,8 @@ def bench_store(n: int, log: Callable[[str], None]) -> dict[str, Any]:
                 exp = StoreKeys(STORE_PREFIX.encode()).base + b"exp"
                 client.eval(
                     "local m = redis.call('ZRANGE', KEYS[1], 0, -1) "
-                    "for i = 1, #m, 4000 do local a = {} "
-                    "for j = i, math.min(i + 3999, #m) do a[#a + 1] = 1; a[#a + 1] = m[j] end "
+                    "for i = 1, #m, 1000 do local a = {} "
+                    "for j = i, math.min(i + 999, #m) do a[#a + 1] = 1; a[#a + 1] = m[j] end "
                     "redis.call('ZADD', KEYS[1], unpack(a)) end return #m",
                     1,
                     exp,
@@ -386,6 +388,43 @@ def bench_ttl_sweep(n: int, log: Callable[[str], None]) -> dict[str, Any]:
         server.stop()
 
 
+def bench_put_cost(n: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """Server time of put (INFO commandstats, usec per EVALSHA) over n puts, with and without a
+    TTL: 20 threads of n / 20 checkpoints, as the issue's probe (nothing due: the sweep's cost on
+    every put is the lookup of due threads)."""
+    out: dict[str, Any] = {}
+    for label, ttl in (("no ttl", None), ("ttl", {"default_ttl": 60})):
+        server = start_redis()
+        try:
+            client = redis.Redis(host=server.host, port=server.port)
+            url = f"redis://{server.host}:{server.port}"
+            with RedisSaver(url, key_prefix=PREFIX, ttl=ttl) as saver:  # type: ignore[arg-type]
+                saver.setup()
+                parents: dict[str, str | None] = {}
+                client.config_resetstat()
+                for step in range(n):
+                    thread = f"t{step % 20}"
+                    cid = str(uuid6(clock_seq=step))
+                    conf: dict[str, Any] = {"thread_id": thread, "checkpoint_ns": ""}
+                    if parents.get(thread):
+                        conf["checkpoint_id"] = parents[thread]
+                    cp = checkpoint(cid, step, early=False)
+                    cp["channel_values"] = {"messages": [f"m {step}"]}
+                    saver.put(
+                        {"configurable": conf},  # type: ignore[arg-type]
+                        cp,  # type: ignore[arg-type]
+                        {"step": step, "run_id": "r"},  # type: ignore[typeddict-unknown-key]
+                        dict(cp["channel_versions"]),
+                    )
+                    parents[thread] = cid
+                stats = client.info("commandstats")["cmdstat_evalsha"]
+                out[label] = {"calls": stats["calls"], "usec_per_call": stats["usec_per_call"]}
+                log(f"  put x{n} ({label}): {out[label]}")
+        finally:
+            server.stop()
+    return out
+
+
 def render(results: dict[str, Any]) -> str:
     sizes = list(results["threads"])
     names: list[str] = []
@@ -412,6 +451,11 @@ def render(results: dict[str, Any]) -> str:
                 else "—"
             )
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if results.get("put_cost"):
+        lines.append("")
+        for label, row in results["put_cost"].items():
+            lines.append(f"put server time ({label}): {row['usec_per_call']} us per call "
+                         f"over {row['calls']} puts")  # fmt: skip
     if results.get("ttl"):
         lines.append("")
         for size, row in results["ttl"].items():
@@ -429,13 +473,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--sizes", default="2000,20000,100000")
     parser.add_argument("--json", help="write the results here (e.g. docs/bench/big_threads.json)")
     parser.add_argument("--label", default="", help="a label stored in the JSON (before/after)")
-    parser.add_argument("--skip", default="", help="parts to skip: threads,store,ttl")
+    parser.add_argument("--skip", default="", help="parts to skip: threads,store,ttl,putcost")
+    parser.add_argument("--puts", type=int, default=2000, help="puts for the put cost part")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     skip = set(args.skip.split(",")) - {""}
     results: dict[str, Any] = {
         "label": args.label,
         "source": source_state(str(ROOT)),
+        "package": str(Path(aredis_ckpt.__file__).parent),
         "redis_server": os.environ.get("AREDIS_REDIS_SERVER", "redis-server"),
         "nproc": os.cpu_count(),
         "load_before": os.getloadavg(),
@@ -452,6 +498,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             results["store"][str(n)] = bench_store(n, print)
         if "ttl" not in skip:
             results["ttl"][str(n)] = bench_ttl_sweep(n, print)
+    if "putcost" not in skip:
+        print("== put server time", flush=True)
+        results["put_cost"] = bench_put_cost(args.puts, print)
     results["load_after"] = os.getloadavg()
     for part in ("threads", "store"):
         for n in sizes:

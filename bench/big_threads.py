@@ -62,6 +62,7 @@ RUN_TAIL = "run-tail"
 # The share of the thread's checkpoints carrying RUN_BIG (delete_for_runs removes them).
 RUN_SHARE = 0.7
 BATCH = 500
+MAX_PUTS = 2000
 DIMS = 8
 SKIP = {b"SLOWLOG", b"CONFIG", b"DUMP", b"RESTORE", b"SCAN", b"FLUSHALL", b"INFO", b"PING"}
 
@@ -336,7 +337,8 @@ def bench_store(n: int, log: Callable[[str], None]) -> dict[str, Any]:
 
 def bench_ttl_sweep(n: int, log: Callable[[str], None]) -> dict[str, Any]:
     """The worst put of a live thread while an expired n-checkpoint thread of its bucket is
-    removed from the bucket (put sweeps due threads of its own bucket)."""
+    removed from the bucket (put sweeps due threads of its own bucket): puts until it is gone
+    (at least 50, at most MAX_PUTS)."""
     server = start_redis()
     try:
         client = redis.Redis(host=server.host, port=server.port)
@@ -365,7 +367,9 @@ def bench_ttl_sweep(n: int, log: Callable[[str], None]) -> dict[str, Any]:
             clean_after: int | None = None
             gm = bucket.index[:-2] + b"gm:" + tk.tag
             parent: str | None = None
-            for step in range(50):
+            step = 0
+            # puts of the live thread until the expired one is forgotten (at most MAX_PUTS)
+            while step < MAX_PUTS and (clean_after is None or step < 50):
                 cid = str(uuid6(clock_seq=step))
                 conf: dict[str, Any] = {"thread_id": live, "checkpoint_ns": ""}
                 if parent:
@@ -377,12 +381,14 @@ def bench_ttl_sweep(n: int, log: Callable[[str], None]) -> dict[str, Any]:
                 if clean_after is None and not client.exists(gm):
                     clean_after = step + 1
                 parent = cid
-            left = int(client.zcard(bucket.index)) - 50
+                step += 1
+            left = int(client.zcard(bucket.index)) - step
         return {
             "worst_put_ms": max(worst),
             "first_put_ms": worst[0],
             "puts_until_clean": clean_after,
-            "bucket_entries_left_after_50_puts": left,
+            "puts": step,
+            "bucket_entries_left": left,
         }
     finally:
         server.stop()
@@ -463,7 +469,8 @@ def render(results: dict[str, Any]) -> str:
                 f"TTL sweep, expired thread of {int(size):,} checkpoints: worst put "
                 f"{row['worst_put_ms']} ms (first {row['first_put_ms']} ms); its bucket entries "
                 f"all gone after {row['puts_until_clean']} puts of another thread "
-                f"(left after 50: {row['bucket_entries_left_after_50_puts']})"
+                f"(left after {row.get('puts', 50)}: "
+                f"{row.get('bucket_entries_left', row.get('bucket_entries_left_after_50_puts'))})"
             )
     return "\n".join(lines)
 

@@ -11,8 +11,10 @@ local READS = cmsgpack.unpack(ARGV[1])
 local PUTS = cmsgpack.unpack(ARGV[2])
 local ALLOW_VSIM = ARGV[4] == '1'
 local LEFT = tonumber(ARGV[5])
--- budget units of one swept item (several deletes), of a ranked item (per 64 dimensions)
-local SWEEP_COST, DIMS_PER_UNIT = 4, 64
+-- budget units: a swept item (several deletes) costs SWEEP_COST, a ranked item one more per
+-- DIMS_PER_UNIT dimensions of the query, a filtered item one more per KB of its record (the
+-- filter decodes it); measured on Redis 7.0 (bench/big_threads.py, docs/reliability.md)
+local SWEEP_COST, DIMS_PER_UNIT, REC_BYTES_PER_UNIT = 4, 48, 1024
 VSETS = vector_sets()
 
 -- The state a read was resumed with (its last element), or nil.
@@ -429,6 +431,7 @@ local function search_plain(prefix, filter, limit, offset, refresh, st)
       local recs = hmget_all(K.it, fields)
       for j = 1, #fields do
         local rec = recs[j]
+        if rec and filter then LEFT = LEFT - math.floor(#rec / REC_BYTES_PER_UNIT) end
         if rec and (fast or (live(fields[j], rec) and passes(rec, filter))) then
           if skip > 0 then
             skip = skip - 1
@@ -500,6 +503,7 @@ local function scan_namespace(nspath, id, from, filter, q, qn, scored, scoreless
     for j = 1, #fields do
       local f = fields[j]
       local rec = recs and recs[j]
+      if rec and filter then LEFT = LEFT - math.floor(#rec / REC_BYTES_PER_UNIT) end
       if (not recs) or (rec and live(f, rec) and passes(rec, filter)) then
         if vecs[j] then
           scored[#scored + 1] = {max_cosine(vecs[j], q, qn), rank, tonumber(seqs[j]), f}

@@ -475,6 +475,48 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """Longest single server command per call, before -> after, per thread size (ms)."""
+    sizes = [s for s in before["threads"] if s in after["threads"]]
+    lines = [
+        "| call (longest single script, ms) | "
+        + " | ".join(f"{int(s):,}: before → after" for s in sizes)
+        + " |",
+        "|---|" + "---|" * len(sizes),
+    ]
+    names: list[str] = []
+    for part in ("threads", "store"):
+        for size in sizes:
+            for name in before[part].get(size, {}).get("ops", {}):
+                if name not in names:
+                    names.append(name)
+
+    def ms(x: float) -> str:
+        return f"{x:,.2f}" if x < 10 else f"{x:,.0f}"
+
+    def cell(res: dict[str, Any], size: str, name: str) -> str:
+        for part in ("threads", "store"):
+            row = res[part].get(size, {}).get("ops", {}).get(name)
+            if row:
+                return f"{ms(row['max_ms'])} ({row['commands']})"
+        return "—"
+
+    for name in names:
+        cells = [f"{cell(before, s, name)} → {cell(after, s, name)}" for s in sizes]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    for size in sizes:
+        b, a = before.get("ttl", {}).get(size), after.get("ttl", {}).get(size)
+        if b and a:
+            lines.append(
+                f"| put while an expired thread of {int(size):,} checkpoints is forgotten "
+                f"(worst put) | " + " | ".join(
+                    f"{ms(b['worst_put_ms'])} → {ms(a['worst_put_ms'])}" if s == size else ""
+                    for s in sizes
+                ) + " |"
+            )  # fmt: skip
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="2000,20000,100000")
@@ -482,7 +524,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--label", default="", help="a label stored in the JSON (before/after)")
     parser.add_argument("--skip", default="", help="parts to skip: threads,store,ttl,putcost")
     parser.add_argument("--puts", type=int, default=2000, help="puts for the put cost part")
+    parser.add_argument(
+        "--compare", nargs=2, metavar=("BEFORE", "AFTER"),
+        help="print the before -> after table of two JSON results and exit",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.compare:
+        before, after = (json.loads(Path(p).read_text()) for p in args.compare)
+        print(compare(before, after))
+        return
     sizes = [int(s) for s in args.sizes.split(",") if s]
     skip = set(args.skip.split(",")) - {""}
     results: dict[str, Any] = {

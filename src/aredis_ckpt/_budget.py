@@ -26,7 +26,7 @@ class ScriptBudget:
     ``store_items``: the items (or namespaces) one store script reads at most for a search, a
     ``list_namespaces`` or a TTL sweep before the client continues it; a ranked (query) search
     counts an item as ``1 + dims // 48`` (its cosine costs that much more), a filtered one
-    adds a unit per KB of its record, an expired item swept counts 4.
+    adds a unit per KB of its record, an expired item swept counts 8.
     Every field must be a positive int.
     """
 

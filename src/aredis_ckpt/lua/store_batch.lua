@@ -14,7 +14,7 @@ local LEFT = tonumber(ARGV[5])
 -- budget units: a swept item (several deletes) costs SWEEP_COST, a ranked item one more per
 -- DIMS_PER_UNIT dimensions of the query, a filtered item one more per KB of its record (the
 -- filter decodes it); measured on Redis 7.0 (bench/big_threads.py, docs/reliability.md)
-local SWEEP_COST, DIMS_PER_UNIT, REC_BYTES_PER_UNIT = 4, 48, 1024
+local SWEEP_COST, DIMS_PER_UNIT, REC_BYTES_PER_UNIT = 8, 48, 1024
 VSETS = vector_sets()
 
 -- The state a read was resumed with (its last element), or nil.

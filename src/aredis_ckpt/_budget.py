@@ -32,7 +32,7 @@ class ScriptBudget:
 
     entries: int = 512
     sweep_entries: int = 256
-    store_items: int = 2000
+    store_items: int = 1000
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():

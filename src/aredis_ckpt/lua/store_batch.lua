@@ -2,7 +2,7 @@
 -- every write, atomically when it fits the budget.  ARGV: [1] msgpack reads, [2] msgpack puts,
 -- [3] most expired items to sweep first, [4] '1' when searches may use vector sets, [5] the
 -- budget: how many items (or namespaces) this call may read (a ranked search's item, a swept
--- item cost more; see ITEM_COST).
+-- item cost more; see SWEEP_COST below).
 -- Returns {0, results} when every read is answered and the writes are applied, or {k, results}
 -- when the budget ran out in read k: results[1..k-1] are answered, results[k] is
 -- {state (msgpack), partial answer} and nothing is written; the client sends reads k.. again
@@ -25,7 +25,8 @@ local function state_of(op)
   return nil
 end
 
-local CLEAN, SWEPT = sweep(math.max(1, math.min(tonumber(ARGV[3]), math.floor(LEFT / SWEEP_COST))))
+local CLEAN, SWEPT = sweep(
+  math.max(1, math.min(tonumber(ARGV[3]), math.floor(LEFT / SWEEP_COST))))
 LEFT = LEFT - SWEEP_COST * SWEPT
 for _, op in ipairs(READS) do
   if op[1] == 'l' or op[1] == 'x' then

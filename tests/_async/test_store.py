@@ -748,7 +748,9 @@ def vsim_calls(admin: Redis) -> int:
     return int(stats.get("cmdstat_vsim", {}).get("calls", 0))
 
 
-async def test_vector_sets_rank_as_in_memory_store(redis8: RedisServer, key_prefix: str) -> None:
+async def test_vector_sets_rank_as_in_memory_store(
+    redis8: RedisServer, key_prefix: str, budget: ScriptBudget | None
+) -> None:
     admin = Redis.from_url(redis8.url)
     model = InMemoryStore(index=INDEX)  # type: ignore[arg-type]
     words = ["cat", "dog", "redis", "python", "memory", "fox", "vector", "search", "tea", "sun"]
@@ -758,8 +760,11 @@ async def test_vector_sets_rank_as_in_memory_store(redis8: RedisServer, key_pref
         ns = ("big",) if i % 8 else ("small", str(i % 3))
         ops.append(PutOp(ns, f"k{i}", {"text": text or "empty", "i": i}))
     async with AsyncRedisStore.from_conn_string(
-        redis8.url, key_prefix=key_prefix, index=INDEX
-    ) as store:  # type: ignore[arg-type]
+        redis8.url,
+        key_prefix=key_prefix,
+        index=INDEX,  # type: ignore[arg-type]
+        script_budget=budget,
+    ) as store:
         await store.asetup()
         assert store.vector_sets is True
         await store.abatch(ops)  # one batch, many equal texts (embedded once each)

@@ -744,7 +744,9 @@ def vsim_calls(admin: Redis) -> int:
     return int(stats.get("cmdstat_vsim", {}).get("calls", 0))
 
 
-def test_vector_sets_rank_as_in_memory_store(redis8: RedisServer, key_prefix: str) -> None:
+def test_vector_sets_rank_as_in_memory_store(
+    redis8: RedisServer, key_prefix: str, budget: ScriptBudget | None
+) -> None:
     admin = Redis.from_url(redis8.url)
     model = InMemoryStore(index=INDEX)  # type: ignore[arg-type]
     words = ["cat", "dog", "redis", "python", "memory", "fox", "vector", "search", "tea", "sun"]
@@ -753,7 +755,12 @@ def test_vector_sets_rank_as_in_memory_store(redis8: RedisServer, key_prefix: st
         text = " ".join(words[(i * p) % len(words)] for p in (1, 3, 7) if (i // p) % 2 == 0)
         ns = ("big",) if i % 8 else ("small", str(i % 3))
         ops.append(PutOp(ns, f"k{i}", {"text": text or "empty", "i": i}))
-    with RedisStore.from_conn_string(redis8.url, key_prefix=key_prefix, index=INDEX) as store:  # type: ignore[arg-type]
+    with RedisStore.from_conn_string(
+        redis8.url,
+        key_prefix=key_prefix,
+        index=INDEX,  # type: ignore[arg-type]
+        script_budget=budget,
+    ) as store:
         store.setup()
         assert store.vector_sets is True
         store.batch(ops)  # one batch, many equal texts (embedded once each)

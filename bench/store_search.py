@@ -34,7 +34,6 @@ import numpy as np
 from langgraph.store.base import PutOp
 
 from aredis_ckpt import RedisStore
-from aredis_ckpt._scripts import STORE_SCRIPTS
 from aredis_ckpt._server import RedisServer, find_redis_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,8 +103,8 @@ def run(
                 PutOp(("docs",), f"doc{i}", {"text": texts[i], "half": i % 2})
                 for i in range(start, min(items, start + PUT_BATCH))
             ]
-            keys, argv = store._batch_args(store._plan(ops), [], vectors[start : start + PUT_BATCH])
-            store._eval(STORE_SCRIPTS.batch, keys, argv)  # the batch without its embedding
+            call = store._batch_call(store._plan(ops), [], vectors[start : start + PUT_BATCH])
+            store._run(call)  # the batch without its embedding
         load_s = time.perf_counter() - started
         asked = [f"query {q}" for q in range(queries)]
         it = iter(asked)

@@ -46,7 +46,7 @@ from langgraph.store.base import (
 from langgraph.store.memory import InMemoryStore
 from redis.cluster import RedisCluster
 
-from aredis_ckpt import RedisStore
+from aredis_ckpt import RedisStore, ScriptBudget
 
 # AREDIS_STORE_MODEL_EXAMPLES=2000 for a longer hunt
 MAX_EXAMPLES = int(os.environ.get("AREDIS_STORE_MODEL_EXAMPLES") or 100)
@@ -203,6 +203,8 @@ def check_timestamps(result: Any) -> None:
 
 
 def make_machine(url: str, saver_kwargs: dict[str, Any], stats: dict[str, int]) -> type:
+    """The state machine; ``saver_kwargs`` may carry a ``script_budget`` for the store."""
+
     class StoreMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
@@ -289,11 +291,20 @@ def make_machine(url: str, saver_kwargs: dict[str, Any], stats: dict[str, int]) 
     return StoreMachine
 
 
+# None: the default budget (every step fits one script); 2: a store script reads at most two
+# items or namespaces, so searches and list_namespaces go on over many calls (issue #13)
+@pytest.mark.parametrize("store_items", [None, 2], ids=["one-script", "sliced"])
 def test_redis_store_behaves_like_in_memory_store(
-    redis_url: str, saver_kwargs: dict[str, Any], capsys: pytest.CaptureFixture[str]
+    redis_url: str,
+    saver_kwargs: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+    store_items: int | None,
 ) -> None:
     stats = {"examples": 0, "steps": 0}
-    machine = make_machine(redis_url, saver_kwargs, stats)
+    kwargs = dict(saver_kwargs)
+    if store_items is not None:
+        kwargs["script_budget"] = ScriptBudget(store_items=store_items)
+    machine = make_machine(redis_url, kwargs, stats)
     run_state_machine_as_test(
         machine,
         settings=settings(

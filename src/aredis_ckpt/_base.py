@@ -454,7 +454,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         self, bucket: BucketKeys, checked: Sequence[tuple[bytes, bytes, int]]
     ) -> ScriptCall:
         """Cluster: settle due threads of a bucket, given (T, score seen, PTTL of its t key)."""
-        args: list[Arg] = ["settle", b"", self._ttl_ms]
+        args: list[Arg] = ["settle", self._budget.sweep_entries, self._ttl_ms]
         for tag, score, left in checked:
             args.extend((tag, score, left))
         return ScriptCall((bucket.index,), args)
@@ -516,6 +516,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 self._ttl_ms,
                 self._pk.prefix,
                 b"1" if self._shallow else b"0",
+                self._budget.sweep_entries,
                 *pairs,
             ],
         )

@@ -19,11 +19,20 @@ __all__ = ["DEFAULT_SCRIPT_BUDGET", "ScriptBudget"]
 class ScriptBudget:
     """Entries (checkpoints, index members, writes, items) one script call may handle.
 
-    ``entries``: the general slice size of the maintenance scripts.  Every field must be
-    a positive int.
+    ``entries``: the general slice size of the maintenance scripts.
+    ``sweep_entries``: the bucket entries (index members, run memberships) of expired threads
+    one ``put`` (or, on a cluster, one settle call) removes at most; an expired thread with more
+    is finished by the next puts of its bucket.
+    ``store_items``: the items (or namespaces) one store script reads at most for a search, a
+    ``list_namespaces`` or a TTL sweep before the client continues it; a ranked (query) search
+    counts an item as ``1 + dims // 48`` (its cosine costs that much more), a filtered one
+    adds a unit per KB of its record, an expired item swept counts 8.
+    Every field must be a positive int.
     """
 
     entries: int = 512
+    sweep_entries: int = 256
+    store_items: int = 1000
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():

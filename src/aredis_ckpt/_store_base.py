@@ -58,6 +58,7 @@ from langgraph.store.base import (
 from redis.exceptions import ResponseError
 
 from aredis_ckpt import _guards
+from aredis_ckpt._budget import DEFAULT_SCRIPT_BUDGET, ScriptBudget
 from aredis_ckpt._config import DEFAULT_KEY_PREFIX, DEFAULT_MAX_PAYLOAD_BYTES
 from aredis_ckpt._keys import decode, encode, escape, validate_prefix
 from aredis_ckpt._limits import check_limit_option, check_request
@@ -383,6 +384,30 @@ def prepare_index(index: IndexConfig | None) -> IndexSettings | None:
 
 
 @dataclass
+class BatchCall:
+    """One batch on its way through ``store_batch.lua``, one budget-bounded call at a time.
+
+    A call that runs out of budget answers the reads it finished, hands back the read it was in
+    with a state to resume from (and what it found so far), and writes nothing; the next call
+    sends the remaining reads, that read resumed, and the same writes, which the call that
+    answers the last read applies.
+    """
+
+    keys: list[bytes]
+    args: list[Arg]
+    # the encoded reads still to answer (the first one resumed when it has a state)
+    reads: list[list[Any]]
+    answers: list[Any] = field(default_factory=list)
+    # what the read in progress found in the calls before (plain search, list_namespaces)
+    carry: list[Any] = field(default_factory=list)
+    calls: int = 0
+
+
+# Length of each encoded read before the state a resumed read carries.
+_READ_SIZE: Final = {b"s": 7, "s": 7, b"l": 5, "l": 5, b"x": 1, "x": 1}
+
+
+@dataclass
 class BatchPlan:
     """One batch: reads answered in order, then the writes, deduplicated as InMemoryStore does
     (the last op on a (namespace, key) wins, at the place of the first)."""
@@ -410,8 +435,13 @@ class BaseRedisStore(BaseStore):
         vector_sets: bool,
         max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
         strict_server: bool = False,
+        script_budget: ScriptBudget | None = None,
     ) -> None:
         super().__init__()
+        if script_budget is not None and not isinstance(script_budget, ScriptBudget):
+            raise TypeError(f"script_budget must be a ScriptBudget, got {script_budget!r}")
+        # how many items one store script may read before the client continues it
+        self._budget = script_budget or DEFAULT_SCRIPT_BUDGET
         self._max_payload = check_limit_option(max_payload_bytes)
         # the server's proto-max-bulk-len, once setup() could read it
         self._bulk_limit: int | None = None
@@ -548,13 +578,13 @@ class BaseRedisStore(BaseStore):
 
     # ------------------------------------------------------------------ encoding
 
-    def _batch_args(
+    def _batch_call(
         self,
         plan: BatchPlan,
         query_vectors: Sequence[Sequence[float]],
         text_vectors: Sequence[Sequence[float]],
-    ) -> tuple[list[bytes], list[Arg]]:
-        """KEYS and ARGV of ``store_batch.lua`` for a planned batch and its embeddings."""
+    ) -> BatchCall:
+        """The calls of ``store_batch.lua`` for a planned batch and its embeddings."""
         checked = self._check_vectors(query_vectors, len(plan.queries))
         qvec = dict(zip(plan.queries, checked, strict=True))
         per_put: dict[int, dict[str, list[float]]] = {}
@@ -605,6 +635,7 @@ class BaseRedisStore(BaseStore):
             lua_pack(puts),
             SWEEP_PER_BATCH,
             "1" if self._use_vector_sets else "0",
+            self._budget.store_items,
         ]
         check_request(
             self._max_payload,
@@ -614,19 +645,48 @@ class BaseRedisStore(BaseStore):
             args,
             lambda: sizes,
         )
-        return [self._sk.schema], args
+        return BatchCall([self._sk.schema], args, reads)
 
-    def _sweep_args(self) -> tuple[list[bytes], list[Arg]]:
-        return [self._sk.schema], [
-            lua_pack([["x"]]),
+    def _sweep_call(self) -> BatchCall:
+        reads: list[list[Any]] = [["x"]]
+        args: list[Arg] = [
+            lua_pack(reads),
             lua_pack([]),
             SWEEP_PER_BATCH,
             "0",
+            self._budget.store_items,
         ]
+        return BatchCall([self._sk.schema], args, reads)
+
+    @staticmethod
+    def _advance(call: BatchCall, reply: Sequence[Any]) -> bool:
+        """Take in one call's reply; True when the batch is done (every read answered, the
+        writes applied), else ``call`` is ready for the next call."""
+        call.calls += 1
+        status, answers = int(reply[0]), list(reply[1])
+        finished = answers if status == 0 else answers[: status - 1]
+        for answer in finished:
+            if call.carry:
+                answer = [*call.carry, *answer]
+                call.carry = []
+            call.answers.append(answer)
+        if status == 0:
+            return True
+        state, partial = answers[status - 1]
+        if status > 1:
+            call.carry = []
+        call.carry.extend(partial or ())
+        call.reads = call.reads[status - 1 :]
+        if state is not None:
+            first = call.reads[0]
+            call.reads[0] = [*first[: _READ_SIZE[first[0]]], state]
+        call.args[0] = lua_pack(call.reads)
+        return False
 
     # ------------------------------------------------------------------ decoding
 
     def _results(self, plan: BatchPlan, reply: Sequence[Any]) -> list[Result]:
+        """The batch's results from the answers of its reads, in order."""
         results: list[Result] = [None] * plan.size
         for (i, op), answer in zip(plan.reads, reply, strict=True):
             if isinstance(op, GetOp):

@@ -33,7 +33,7 @@ from langgraph.store.memory import InMemoryStore
 from redis import Redis
 from typing_extensions import TypedDict
 
-from aredis_ckpt import AsyncRedisStore
+from aredis_ckpt import AsyncRedisStore, ScriptBudget
 from aredis_ckpt._compat import asleep
 from aredis_ckpt._server import RedisServer
 
@@ -75,6 +75,39 @@ def make_store(redis_url: str, key_prefix: str, saver_kwargs: dict[str, Any]) ->
 async def store(make_store: StoreFactory) -> AsyncIterator[AsyncRedisStore]:
     async with make_store() as s:
         yield s
+
+
+# A store script reads at most this many items or namespaces (ScriptBudget.store_items), so
+# every search, list_namespaces and sweep of these tests goes on over many calls (issue #13).
+TINY = ScriptBudget(store_items=3)
+
+
+@pytest.fixture(params=[None, TINY], ids=["one-script", "sliced"])
+def budget(request: pytest.FixtureRequest) -> ScriptBudget | None:
+    """The default budget, then a tiny one: the same tests must pass with both."""
+    budget: ScriptBudget | None = request.param
+    return budget
+
+
+@pytest.fixture
+async def sliced_store(
+    make_store: StoreFactory, budget: ScriptBudget | None
+) -> AsyncIterator[AsyncRedisStore]:
+    async with make_store(script_budget=budget) as s:
+        yield s
+
+
+def count_calls(store: AsyncRedisStore) -> list[int]:
+    """Count the store's script calls from now on (in the returned list's only element)."""
+    counter = [0]
+    inner = store._eval
+
+    async def counted(*args: Any) -> Any:
+        counter[0] += 1
+        return await inner(*args)
+
+    store._eval = counted  # type: ignore[method-assign]
+    return counter
 
 
 def view(items: Sequence[Item]) -> list[tuple[Any, ...]]:
@@ -212,7 +245,8 @@ async def test_put_rejects_what_langgraph_rejects(store: AsyncRedisStore) -> Non
 # ---------------------------------------------------------------------- batches
 
 
-async def test_batch_reads_before_writes_and_last_put_wins(store: AsyncRedisStore) -> None:
+async def test_batch_reads_before_writes_and_last_put_wins(sliced_store: AsyncRedisStore) -> None:
+    store = sliced_store
     model = InMemoryStore()
     await put_both(store, model, ("n",), "old", {"v": 0})
     ops = [
@@ -253,7 +287,8 @@ async def test_emptying_and_refilling_a_namespace_in_one_batch_keeps_its_place(
     assert view(await store.asearch(())) == view(await model.asearch(()))
 
 
-async def test_search_order_is_namespace_then_insertion(store: AsyncRedisStore) -> None:
+async def test_search_order_is_namespace_then_insertion(sliced_store: AsyncRedisStore) -> None:
+    store = sliced_store
     model = InMemoryStore()
     for ns, key in [
         (("b",), "z"),
@@ -376,7 +411,8 @@ async def test_numeric_strings_compare_as_python_floats(store: AsyncRedisStore) 
 # ---------------------------------------------------------------------- pagination
 
 
-async def test_pagination_is_exact(store: AsyncRedisStore) -> None:
+async def test_pagination_is_exact(sliced_store: AsyncRedisStore) -> None:
+    store = sliced_store
     model = InMemoryStore()
     for n in range(7):
         for k in range(n % 3 + 1):
@@ -431,15 +467,17 @@ NAMESPACES = [
     ids=repr,
 )
 async def test_list_namespaces_matches_in_memory_store(
-    store: AsyncRedisStore, kwargs: dict[str, Any]
+    sliced_store: AsyncRedisStore, kwargs: dict[str, Any]
 ) -> None:
+    store = sliced_store
     model = InMemoryStore()
     for i, ns in enumerate(NAMESPACES):
         await put_both(store, model, ns, "k", {"i": i})
     assert await store.alist_namespaces(**kwargs) == await model.alist_namespaces(**kwargs)
 
 
-async def test_list_namespaces_pages_over_many(store: AsyncRedisStore) -> None:
+async def test_list_namespaces_pages_over_many(sliced_store: AsyncRedisStore) -> None:
+    store = sliced_store
     ops = [PutOp(("users", f"u{i:04}", "memories"), "k", {"i": i}) for i in range(600)]
     ops += [PutOp(("docs", f"d{i}"), "k", {"i": i}) for i in range(5)]
     await store.abatch(ops)
@@ -454,8 +492,10 @@ async def test_list_namespaces_pages_over_many(store: AsyncRedisStore) -> None:
 TTL_MS = 400
 
 
-async def test_default_ttl_expires_items_everywhere(make_store: StoreFactory) -> None:
-    async with make_store(ttl={"default_ttl": TTL_MS / 60_000}) as store:
+async def test_default_ttl_expires_items_everywhere(
+    make_store: StoreFactory, budget: ScriptBudget | None
+) -> None:
+    async with make_store(ttl={"default_ttl": TTL_MS / 60_000}, script_budget=budget) as store:
         await store.aput(("t",), "gone", {"v": 1})
         await store.aput(("t",), "kept", {"v": 2}, ttl=None)
         await store.aput(("other",), "gone", {"v": 3})
@@ -496,8 +536,10 @@ async def test_put_without_ttl_clears_the_expiry(make_store: StoreFactory) -> No
         assert item is not None and item.value == {"v": 2}
 
 
-async def test_expired_items_leave_nothing_behind(make_store: StoreFactory) -> None:
-    async with make_store(index=INDEX) as store:
+async def test_expired_items_leave_nothing_behind(
+    make_store: StoreFactory, budget: ScriptBudget | None
+) -> None:
+    async with make_store(index=INDEX, script_budget=budget) as store:
         await store.abatch(
             [
                 PutOp(("t", f"n{i}"), f"k{j}", {"text": f"word{j} other"}, ttl=TTL_MS / 60_000)
@@ -509,6 +551,67 @@ async def test_expired_items_leave_nothing_behind(make_store: StoreFactory) -> N
         assert await store.asweep_ttl() == 25
         base = store._sk.base
         assert await keys_of(store) <= {base + b"schema", base + b"vmode", base + b"seq"}
+
+
+async def test_sliced_sweeps_and_listings_of_many_expired_items(make_store: StoreFactory) -> None:
+    async with make_store(script_budget=ScriptBudget(store_items=8)) as store:
+        minutes = TTL_MS / 60_000
+        await store.abatch(
+            [PutOp(("gone", f"n{i}"), "k", {"i": i}, ttl=minutes) for i in range(30)]
+        )
+        await store.abatch([PutOp(("kept",), f"k{i}", {"i": i}) for i in range(5)])
+        await asleep(TTL_MS / 1000 + 0.2)
+        calls = count_calls(store)
+        # listing must not see a namespace whose items all expired: they are swept first, a few
+        # per call (an expired item costs all 8 units), then the namespaces are listed
+        assert await store.alist_namespaces() == [("kept",)]
+        assert calls[0] >= 30
+        assert await store.asweep_ttl() == 0
+    async with make_store(script_budget=ScriptBudget(store_items=8)) as store:
+        await store.abatch(
+            [PutOp(("gone", f"n{i}"), "k", {"i": i}, ttl=minutes) for i in range(30)]
+        )
+        await asleep(TTL_MS / 1000 + 0.2)
+        calls = count_calls(store)
+        assert await store.asweep_ttl() == 30
+        assert calls[0] > 1
+        assert [i.key for i in await store.asearch(())] == [f"k{i}" for i in range(5)]
+
+
+async def test_a_batch_over_the_budget_goes_on_in_slices(make_store: StoreFactory) -> None:
+    model = InMemoryStore(index=INDEX)  # type: ignore[arg-type]
+    ops = [
+        PutOp(("ns", f"n{i % 4}"), f"k{i}", {"text": f"word{i % 3} cat n{i}", "i": i})
+        for i in range(40)
+    ]
+    reads = [
+        SearchOp(("ns",), filter={"i": {"$gte": 30}}, limit=5, offset=2),
+        ListNamespacesOp(match_conditions=(MatchCondition("suffix", ("n3",)),), limit=10),
+        SearchOp(("ns",), query="word1 cat", limit=4, offset=3),
+        GetOp(("ns", "n1"), "k1"),
+        SearchOp((), limit=100),
+    ]
+    # writes after the reads: a sliced read never sees them, they land with the last slice
+    writes = [PutOp(("ns", "n0"), "k0", None), PutOp(("new",), "x", {"text": "cat", "i": 99})]
+    await model.abatch(ops)
+    expected = await model.abatch([*reads, *writes])
+    for store_items, sliced in ((None, False), (1, True), (3, True), (50, True)):
+        budget = ScriptBudget(store_items=store_items) if store_items else None
+        async with make_store(index=INDEX, script_budget=budget) as store:
+            await store.abatch([PutOp(o.namespace, o.key, None) for o in [*ops, *writes]])
+            await store.abatch(ops)
+            calls = count_calls(store)
+            got = await store.abatch([*reads, *writes])
+            assert (calls[0] > 1) == sliced, (store_items, calls)
+            for ours, theirs in zip(got, expected, strict=True):
+                if isinstance(theirs, list) and theirs and isinstance(theirs[0], Item):
+                    assert view(ours) == view(theirs), store_items  # type: ignore[arg-type]
+                elif isinstance(theirs, Item):
+                    assert isinstance(ours, Item) and ours.value == theirs.value
+                else:
+                    assert ours == theirs, store_items
+            assert await store.aget(("ns", "n0"), "k0") is None
+            assert await store.alist_namespaces(prefix=("new",)) == [("new",)]
 
 
 async def test_ttl_validation(make_store: StoreFactory) -> None:
@@ -569,10 +672,10 @@ async def _fill_semantic(store: AsyncRedisStore, model: InMemoryStore) -> None:
 
 @pytest.mark.parametrize("vector_sets", [False, True], ids=["exact-scan", "vector-sets-if-any"])
 async def test_semantic_search_ranks_as_in_memory_store(
-    make_store: StoreFactory, vector_sets: bool
+    make_store: StoreFactory, vector_sets: bool, budget: ScriptBudget | None
 ) -> None:
     model = InMemoryStore(index=INDEX)  # type: ignore[arg-type]
-    async with make_store(index=INDEX, vector_sets=vector_sets) as store:
+    async with make_store(index=INDEX, vector_sets=vector_sets, script_budget=budget) as store:
         await _fill_semantic(store, model)
         await same_semantic_searches(
             store,
@@ -645,7 +748,9 @@ def vsim_calls(admin: Redis) -> int:
     return int(stats.get("cmdstat_vsim", {}).get("calls", 0))
 
 
-async def test_vector_sets_rank_as_in_memory_store(redis8: RedisServer, key_prefix: str) -> None:
+async def test_vector_sets_rank_as_in_memory_store(
+    redis8: RedisServer, key_prefix: str, budget: ScriptBudget | None
+) -> None:
     admin = Redis.from_url(redis8.url)
     model = InMemoryStore(index=INDEX)  # type: ignore[arg-type]
     words = ["cat", "dog", "redis", "python", "memory", "fox", "vector", "search", "tea", "sun"]
@@ -655,8 +760,11 @@ async def test_vector_sets_rank_as_in_memory_store(redis8: RedisServer, key_pref
         ns = ("big",) if i % 8 else ("small", str(i % 3))
         ops.append(PutOp(ns, f"k{i}", {"text": text or "empty", "i": i}))
     async with AsyncRedisStore.from_conn_string(
-        redis8.url, key_prefix=key_prefix, index=INDEX
-    ) as store:  # type: ignore[arg-type]
+        redis8.url,
+        key_prefix=key_prefix,
+        index=INDEX,  # type: ignore[arg-type]
+        script_budget=budget,
+    ) as store:
         await store.asetup()
         assert store.vector_sets is True
         await store.abatch(ops)  # one batch, many equal texts (embedded once each)

@@ -35,7 +35,7 @@ from langgraph.store.memory import InMemoryStore
 from redis import Redis
 from typing_extensions import TypedDict
 
-from aredis_ckpt import RedisStore
+from aredis_ckpt import RedisStore, ScriptBudget
 from aredis_ckpt._compat import sleep
 from aredis_ckpt._server import RedisServer
 
@@ -77,6 +77,37 @@ def make_store(redis_url: str, key_prefix: str, saver_kwargs: dict[str, Any]) ->
 def store(make_store: StoreFactory) -> Iterator[RedisStore]:
     with make_store() as s:
         yield s
+
+
+# A store script reads at most this many items or namespaces (ScriptBudget.store_items), so
+# every search, list_namespaces and sweep of these tests goes on over many calls (issue #13).
+TINY = ScriptBudget(store_items=3)
+
+
+@pytest.fixture(params=[None, TINY], ids=["one-script", "sliced"])
+def budget(request: pytest.FixtureRequest) -> ScriptBudget | None:
+    """The default budget, then a tiny one: the same tests must pass with both."""
+    budget: ScriptBudget | None = request.param
+    return budget
+
+
+@pytest.fixture
+def sliced_store(make_store: StoreFactory, budget: ScriptBudget | None) -> Iterator[RedisStore]:
+    with make_store(script_budget=budget) as s:
+        yield s
+
+
+def count_calls(store: RedisStore) -> list[int]:
+    """Count the store's script calls from now on (in the returned list's only element)."""
+    counter = [0]
+    inner = store._eval
+
+    def counted(*args: Any) -> Any:
+        counter[0] += 1
+        return inner(*args)
+
+    store._eval = counted  # type: ignore[method-assign]
+    return counter
 
 
 def view(items: Sequence[Item]) -> list[tuple[Any, ...]]:
@@ -214,7 +245,8 @@ def test_put_rejects_what_langgraph_rejects(store: RedisStore) -> None:
 # ---------------------------------------------------------------------- batches
 
 
-def test_batch_reads_before_writes_and_last_put_wins(store: RedisStore) -> None:
+def test_batch_reads_before_writes_and_last_put_wins(sliced_store: RedisStore) -> None:
+    store = sliced_store
     model = InMemoryStore()
     put_both(store, model, ("n",), "old", {"v": 0})
     ops = [
@@ -255,7 +287,8 @@ def test_emptying_and_refilling_a_namespace_in_one_batch_keeps_its_place(
     assert view(store.search(())) == view(model.search(()))
 
 
-def test_search_order_is_namespace_then_insertion(store: RedisStore) -> None:
+def test_search_order_is_namespace_then_insertion(sliced_store: RedisStore) -> None:
+    store = sliced_store
     model = InMemoryStore()
     for ns, key in [
         (("b",), "z"),
@@ -378,7 +411,8 @@ def test_numeric_strings_compare_as_python_floats(store: RedisStore) -> None:
 # ---------------------------------------------------------------------- pagination
 
 
-def test_pagination_is_exact(store: RedisStore) -> None:
+def test_pagination_is_exact(sliced_store: RedisStore) -> None:
+    store = sliced_store
     model = InMemoryStore()
     for n in range(7):
         for k in range(n % 3 + 1):
@@ -432,14 +466,18 @@ NAMESPACES = [
     ],
     ids=repr,
 )
-def test_list_namespaces_matches_in_memory_store(store: RedisStore, kwargs: dict[str, Any]) -> None:
+def test_list_namespaces_matches_in_memory_store(
+    sliced_store: RedisStore, kwargs: dict[str, Any]
+) -> None:
+    store = sliced_store
     model = InMemoryStore()
     for i, ns in enumerate(NAMESPACES):
         put_both(store, model, ns, "k", {"i": i})
     assert store.list_namespaces(**kwargs) == model.list_namespaces(**kwargs)
 
 
-def test_list_namespaces_pages_over_many(store: RedisStore) -> None:
+def test_list_namespaces_pages_over_many(sliced_store: RedisStore) -> None:
+    store = sliced_store
     ops = [PutOp(("users", f"u{i:04}", "memories"), "k", {"i": i}) for i in range(600)]
     ops += [PutOp(("docs", f"d{i}"), "k", {"i": i}) for i in range(5)]
     store.batch(ops)
@@ -454,8 +492,10 @@ def test_list_namespaces_pages_over_many(store: RedisStore) -> None:
 TTL_MS = 400
 
 
-def test_default_ttl_expires_items_everywhere(make_store: StoreFactory) -> None:
-    with make_store(ttl={"default_ttl": TTL_MS / 60_000}) as store:
+def test_default_ttl_expires_items_everywhere(
+    make_store: StoreFactory, budget: ScriptBudget | None
+) -> None:
+    with make_store(ttl={"default_ttl": TTL_MS / 60_000}, script_budget=budget) as store:
         store.put(("t",), "gone", {"v": 1})
         store.put(("t",), "kept", {"v": 2}, ttl=None)
         store.put(("other",), "gone", {"v": 3})
@@ -496,8 +536,10 @@ def test_put_without_ttl_clears_the_expiry(make_store: StoreFactory) -> None:
         assert item is not None and item.value == {"v": 2}
 
 
-def test_expired_items_leave_nothing_behind(make_store: StoreFactory) -> None:
-    with make_store(index=INDEX) as store:
+def test_expired_items_leave_nothing_behind(
+    make_store: StoreFactory, budget: ScriptBudget | None
+) -> None:
+    with make_store(index=INDEX, script_budget=budget) as store:
         store.batch(
             [
                 PutOp(("t", f"n{i}"), f"k{j}", {"text": f"word{j} other"}, ttl=TTL_MS / 60_000)
@@ -509,6 +551,63 @@ def test_expired_items_leave_nothing_behind(make_store: StoreFactory) -> None:
         assert store.sweep_ttl() == 25
         base = store._sk.base
         assert keys_of(store) <= {base + b"schema", base + b"vmode", base + b"seq"}
+
+
+def test_sliced_sweeps_and_listings_of_many_expired_items(make_store: StoreFactory) -> None:
+    with make_store(script_budget=ScriptBudget(store_items=8)) as store:
+        minutes = TTL_MS / 60_000
+        store.batch([PutOp(("gone", f"n{i}"), "k", {"i": i}, ttl=minutes) for i in range(30)])
+        store.batch([PutOp(("kept",), f"k{i}", {"i": i}) for i in range(5)])
+        sleep(TTL_MS / 1000 + 0.2)
+        calls = count_calls(store)
+        # listing must not see a namespace whose items all expired: they are swept first, a few
+        # per call (an expired item costs all 8 units), then the namespaces are listed
+        assert store.list_namespaces() == [("kept",)]
+        assert calls[0] >= 30
+        assert store.sweep_ttl() == 0
+    with make_store(script_budget=ScriptBudget(store_items=8)) as store:
+        store.batch([PutOp(("gone", f"n{i}"), "k", {"i": i}, ttl=minutes) for i in range(30)])
+        sleep(TTL_MS / 1000 + 0.2)
+        calls = count_calls(store)
+        assert store.sweep_ttl() == 30
+        assert calls[0] > 1
+        assert [i.key for i in store.search(())] == [f"k{i}" for i in range(5)]
+
+
+def test_a_batch_over_the_budget_goes_on_in_slices(make_store: StoreFactory) -> None:
+    model = InMemoryStore(index=INDEX)  # type: ignore[arg-type]
+    ops = [
+        PutOp(("ns", f"n{i % 4}"), f"k{i}", {"text": f"word{i % 3} cat n{i}", "i": i})
+        for i in range(40)
+    ]
+    reads = [
+        SearchOp(("ns",), filter={"i": {"$gte": 30}}, limit=5, offset=2),
+        ListNamespacesOp(match_conditions=(MatchCondition("suffix", ("n3",)),), limit=10),
+        SearchOp(("ns",), query="word1 cat", limit=4, offset=3),
+        GetOp(("ns", "n1"), "k1"),
+        SearchOp((), limit=100),
+    ]
+    # writes after the reads: a sliced read never sees them, they land with the last slice
+    writes = [PutOp(("ns", "n0"), "k0", None), PutOp(("new",), "x", {"text": "cat", "i": 99})]
+    model.batch(ops)
+    expected = model.batch([*reads, *writes])
+    for store_items, sliced in ((None, False), (1, True), (3, True), (50, True)):
+        budget = ScriptBudget(store_items=store_items) if store_items else None
+        with make_store(index=INDEX, script_budget=budget) as store:
+            store.batch([PutOp(o.namespace, o.key, None) for o in [*ops, *writes]])
+            store.batch(ops)
+            calls = count_calls(store)
+            got = store.batch([*reads, *writes])
+            assert (calls[0] > 1) == sliced, (store_items, calls)
+            for ours, theirs in zip(got, expected, strict=True):
+                if isinstance(theirs, list) and theirs and isinstance(theirs[0], Item):
+                    assert view(ours) == view(theirs), store_items  # type: ignore[arg-type]
+                elif isinstance(theirs, Item):
+                    assert isinstance(ours, Item) and ours.value == theirs.value
+                else:
+                    assert ours == theirs, store_items
+            assert store.get(("ns", "n0"), "k0") is None
+            assert store.list_namespaces(prefix=("new",)) == [("new",)]
 
 
 def test_ttl_validation(make_store: StoreFactory) -> None:
@@ -569,10 +668,10 @@ def _fill_semantic(store: RedisStore, model: InMemoryStore) -> None:
 
 @pytest.mark.parametrize("vector_sets", [False, True], ids=["exact-scan", "vector-sets-if-any"])
 def test_semantic_search_ranks_as_in_memory_store(
-    make_store: StoreFactory, vector_sets: bool
+    make_store: StoreFactory, vector_sets: bool, budget: ScriptBudget | None
 ) -> None:
     model = InMemoryStore(index=INDEX)  # type: ignore[arg-type]
-    with make_store(index=INDEX, vector_sets=vector_sets) as store:
+    with make_store(index=INDEX, vector_sets=vector_sets, script_budget=budget) as store:
         _fill_semantic(store, model)
         same_semantic_searches(
             store,
@@ -645,7 +744,9 @@ def vsim_calls(admin: Redis) -> int:
     return int(stats.get("cmdstat_vsim", {}).get("calls", 0))
 
 
-def test_vector_sets_rank_as_in_memory_store(redis8: RedisServer, key_prefix: str) -> None:
+def test_vector_sets_rank_as_in_memory_store(
+    redis8: RedisServer, key_prefix: str, budget: ScriptBudget | None
+) -> None:
     admin = Redis.from_url(redis8.url)
     model = InMemoryStore(index=INDEX)  # type: ignore[arg-type]
     words = ["cat", "dog", "redis", "python", "memory", "fox", "vector", "search", "tea", "sun"]
@@ -654,7 +755,12 @@ def test_vector_sets_rank_as_in_memory_store(redis8: RedisServer, key_prefix: st
         text = " ".join(words[(i * p) % len(words)] for p in (1, 3, 7) if (i // p) % 2 == 0)
         ns = ("big",) if i % 8 else ("small", str(i % 3))
         ops.append(PutOp(ns, f"k{i}", {"text": text or "empty", "i": i}))
-    with RedisStore.from_conn_string(redis8.url, key_prefix=key_prefix, index=INDEX) as store:  # type: ignore[arg-type]
+    with RedisStore.from_conn_string(
+        redis8.url,
+        key_prefix=key_prefix,
+        index=INDEX,  # type: ignore[arg-type]
+        script_budget=budget,
+    ) as store:
         store.setup()
         assert store.vector_sets is True
         store.batch(ops)  # one batch, many equal texts (embedded once each)

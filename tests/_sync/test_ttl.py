@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aredis_ckpt import RedisSaver
+from aredis_ckpt import RedisSaver, ScriptBudget
 from aredis_ckpt._commands import Command
 from aredis_ckpt._compat import sleep
 
-from .test_saver import cfg, keys_under, put_chain
+from .test_saver import cfg, keys_under, make_checkpoint, md, put_chain
 
 TTL_MS = 400
 TTL = {"default_ttl": TTL_MS / 60_000}
@@ -89,6 +89,42 @@ def test_expired_threads_bucket_entries_are_swept(make_saver: Any) -> None:
         assert list(state["exp"]) == [saver._thread(new).tag]
         assert state["run"] == {saver._thread(new).tag}
         assert saver._redis.exists(saver._bucket(old).members(old.tag)) == 0
+
+
+def test_a_big_expired_thread_is_forgotten_a_slice_per_put(make_saver: Any) -> None:
+    # 10 checkpoints in two runs: 12 bucket entries, forgotten at most 5 per put
+    with make_saver(ttl=TTL, script_budget=ScriptBudget(sweep_entries=5)) as saver:
+        put_chain(saver, "old", 6, run_id="run-a")
+        put_chain(saver, "old", 4, ns="sub", run_id="run-b")
+        old = saver._thread("old")
+        gm = saver._bucket(old).members(old.tag)
+        assert saver._redis.scard(gm) == 12
+        sleep(TTL_MS / 1000 + 0.2)
+        new = same_bucket(saver, "old", "new")
+        parent: str | None = None
+        left = [12]
+        for _ in range(4):
+            stored = saver.put(
+                cfg(new, "", parent), make_checkpoint({"n": 1}, {"n": 1}), md(0), {"n": 1}
+            )
+            parent = stored["configurable"]["checkpoint_id"]
+            # the expired thread is never listed while its entries are being removed
+            assert {t.config["configurable"]["thread_id"] for t in saver.list(None)} == {new}
+            state = bucket_state(saver, "old", "run-a")
+            mine = [m for m in state["index"] if m.split(b"\x00")[1] == old.tag]
+            recorded = saver._redis.smembers(gm)
+            # what is left of its bookkeeping still names exactly its index entries left
+            assert {e for e in recorded if e.startswith(b"c")} == {b"c" + m for m in mine}
+            left.append(len(recorded))
+            assert left[-2] - left[-1] <= 5
+            if not saver._redis.exists(gm):
+                break
+        assert left == [12, 7, 2, 0]
+        state = bucket_state(saver, "old", "run-a")
+        assert [m for m in state["index"] if m.split(b"\x00")[1] == old.tag] == []
+        assert state["run"] == set()
+        assert saver._redis.smembers(saver._bucket(old).run(b"run-b")) == set()
+        assert list(state["exp"]) == [saver._thread(new).tag]
 
 
 def test_a_thread_kept_alive_by_reads_stays_listed(make_saver: Any) -> None:

@@ -18,6 +18,7 @@ from langgraph.store.base import IndexConfig, Op, Result, TTLConfig
 from redis.exceptions import ResponseError
 
 from aredis_ckpt._base import logger
+from aredis_ckpt._budget import ScriptBudget
 from aredis_ckpt._compat import (
     ConnectionPool,
     Limiter,
@@ -32,7 +33,7 @@ from aredis_ckpt._config import (
     DEFAULT_POOL_TIMEOUT,
 )
 from aredis_ckpt._scripts import STORE_SCRIPTS, LuaScript
-from aredis_ckpt._store_base import out_of_memory, script_error
+from aredis_ckpt._store_base import BatchCall, out_of_memory, script_error
 from aredis_ckpt._store_bridge import StoreMixin
 from aredis_ckpt._sync.connect import ScriptRunner, open_client
 from aredis_ckpt._sync.server_facts import read_server_facts
@@ -58,6 +59,12 @@ class RedisStore(StoreMixin):
     that may evict the store's keys or has no persistence (``strict_server=True``: raises
     ``ServerConfigError``); a write refused for lack of memory raises
     ``ServerOutOfMemoryError``.
+
+    Bounded server time: one script reads at most ``script_budget.store_items`` items (or
+    namespaces; ``ScriptBudget``) for a search, ``list_namespaces`` or TTL sweep; a read that
+    needs more goes on in further calls from where the previous one stopped (same results),
+    and the batch's writes are applied by the call that answers its last read.  A batch
+    within the budget stays one atomic script and one round trip.
     """
 
     def __init__(
@@ -76,6 +83,7 @@ class RedisStore(StoreMixin):
         vector_sets: bool = True,
         max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
         strict_server: bool = False,
+        script_budget: ScriptBudget | None = None,
     ) -> None:
         super().__init__(
             key_prefix=key_prefix,
@@ -84,6 +92,7 @@ class RedisStore(StoreMixin):
             vector_sets=vector_sets,
             max_payload_bytes=max_payload_bytes,
             strict_server=strict_server,
+            script_budget=script_budget,
         )
         self._owned: list[Any] = []
         self._redis = open_client(
@@ -132,6 +141,7 @@ class RedisStore(StoreMixin):
         vector_sets: bool = True,
         max_payload_bytes: int | None = DEFAULT_MAX_PAYLOAD_BYTES,
         strict_server: bool = False,
+        script_budget: ScriptBudget | None = None,
     ) -> Iterator[RedisStore]:
         """A store on its own client, closed when the context exits.
 
@@ -151,6 +161,7 @@ class RedisStore(StoreMixin):
             vector_sets=vector_sets,
             max_payload_bytes=max_payload_bytes,
             strict_server=strict_server,
+            script_budget=script_budget,
         )
         try:
             yield store
@@ -202,14 +213,25 @@ class RedisStore(StoreMixin):
                 query_vectors = embed_queries(self.embeddings, plan.queries)
             if plan.texts:
                 text_vectors = embed_texts(self.embeddings, list(plan.texts))
-        keys, args = self._batch_args(plan, query_vectors, text_vectors)
-        reply = self._eval(STORE_SCRIPTS.batch, keys, args)
-        return self._results(plan, reply)
+        call = self._batch_call(plan, query_vectors, text_vectors)
+        self._run(call)
+        return self._results(plan, call.answers)
+
+    def _run(self, call: BatchCall) -> None:
+        """Call ``store_batch.lua`` until the batch is done: one call unless a read outgrows
+        the script budget (then the reads go on in slices; the writes are applied with the
+        last one)."""
+        while True:
+            reply = self._eval(STORE_SCRIPTS.batch, call.keys, call.args)
+            if self._advance(call, reply):
+                break
+        if call.calls > 1:
+            logger.debug("store batch answered in %d budget-bounded calls", call.calls)
 
     def sweep_ttl(self) -> int:
         """Delete every expired item now; return how many.  Batches already sweep a few expired
         items each and never return expired ones, so this is only needed to reclaim memory of
         a store nobody writes to."""
-        keys, args = self._sweep_args()
-        reply = self._eval(STORE_SCRIPTS.batch, keys, args)
-        return int(reply[0])
+        call = self._sweep_call()
+        self._run(call)
+        return int(call.answers[0])

@@ -6,16 +6,20 @@
 -- and up to four due threads of the bucket are returned as {T, score, ...} for the client to
 -- check (see 'settle'); 'remove': entries dropped by prune, delete_for_runs or a shallow put;
 -- 'forget': the thread was deleted.
--- op 'settle': ARGV from 4 holds (T, score seen, PTTL of the thread's t key) triples; a thread
--- whose score changed since (a put rescheduled it) is left alone.
+-- op 'settle': ARGV[2] is the most bucket entries of expired threads to remove (see
+-- forget_thread: a thread with more stays due), ARGV from 4 holds (T, score seen, PTTL of the
+-- thread's t key) triples; a thread whose score changed since (a put rescheduled it) is left
+-- alone.
 local op, tag, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local bix = KEYS[1]
 local bbase = bucket_base(bix)
 if op == 'settle' then
   local now = now_ms()
+  local entries = tonumber(tag)
   for i = 4, #ARGV, 3 do
+    if entries <= 0 then break end
     if redis.call('ZSCORE', bbase .. 'exp', ARGV[i]) == ARGV[i + 1] then
-      settle(bbase, ARGV[i], tonumber(ARGV[i + 2]), ttl, now)
+      entries = entries - settle(bbase, ARGV[i], tonumber(ARGV[i + 2]), ttl, now, entries)
     end
   end
   return {}

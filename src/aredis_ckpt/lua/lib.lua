@@ -156,30 +156,39 @@ local function track(bbase, tag, ttl, entries)
   redis.call('ZADD', bbase .. 'exp', now_ms() + ttl, tag)
 end
 
--- Remove every bucket entry of a thread whose keys are gone, and its bookkeeping.
-local function forget_thread(bbase, tag)
+-- Remove up to `max` bucket entries of a thread whose keys are gone; its bookkeeping goes with
+-- the last of them.  A thread with more stays due (its expiry score is left in the past), so the
+-- next sweep of the bucket carries on: no script removes more than `max` entries of it.
+-- Returns the number of entries removed.
+local function forget_thread(bbase, tag, max)
   local gm = bbase .. 'gm:' .. tag
-  for _, e in ipairs(redis.call('SMEMBERS', gm)) do
+  local entries = redis.call('SPOP', gm, max)
+  local members = {}
+  for _, e in ipairs(entries) do
     if string.sub(e, 1, 1) == 'c' then
-      redis.call('ZREM', bbase .. 'ix', string.sub(e, 2))
+      members[#members + 1] = string.sub(e, 2)
     else
       redis.call('SREM', bbase .. 'run:' .. string.sub(e, 2), tag)
     end
   end
-  redis.call('UNLINK', gm)
-  redis.call('ZREM', bbase .. 'exp', tag)
+  chunked('ZREM', bbase .. 'ix', members)
+  if #entries < max or redis.call('EXISTS', gm) == 0 then
+    redis.call('ZREM', bbase .. 'exp', tag)
+  end
+  return #entries
 end
 
--- A thread the bucket names as due, checked: `left` is the PTTL of its `t` key.  Gone (-2): its
--- entries go; alive (kept alive by reads or pending writes, or written without a ttl since):
--- due again when its keys would expire (or `ttl` from now).
-local function settle(bbase, tag, left, ttl, now)
+-- A thread the bucket names as due, checked: `left` is the PTTL of its `t` key.  Gone (-2): up
+-- to `max` of its entries go (see forget_thread); alive (kept alive by reads or pending writes,
+-- or written without a ttl since): due again when its keys would expire (or `ttl` from now).
+-- Returns the number of entries removed.
+local function settle(bbase, tag, left, ttl, now, max)
   if left == -2 then
-    forget_thread(bbase, tag)
-  else
-    if left < 0 then left = ttl end
-    redis.call('ZADD', bbase .. 'exp', now + left, tag)
+    return forget_thread(bbase, tag, max)
   end
+  if left < 0 then left = ttl end
+  redis.call('ZADD', bbase .. 'exp', now + left, tag)
+  return 0
 end
 
 -- Up to `max` threads of the bucket due by the server clock: {T, score, T, score, ...}.
@@ -187,14 +196,17 @@ local function due(bbase, max)
   return redis.call('ZRANGEBYSCORE', bbase .. 'exp', '-inf', now_ms(), 'WITHSCORES', 'LIMIT', 0, max)
 end
 
--- One server: settle up to `max` due threads of the bucket (their keys are reachable here).
-local function sweep(bbase, prefix, ttl, max)
+-- One server: settle up to `max` due threads of the bucket (their keys are reachable here),
+-- removing at most `entries` bucket entries of expired threads in all.
+local function sweep(bbase, prefix, ttl, max, entries)
   local found = due(bbase, max)
   if #found == 0 then return end
   local now = now_ms()
   for i = 1, #found, 2 do
+    if entries <= 0 then return end
     local tag = found[i]
-    settle(bbase, tag, redis.call('PTTL', prefix .. ':{' .. tag .. '}:t'), ttl, now)
+    entries = entries - settle(bbase, tag, redis.call('PTTL', prefix .. ':{' .. tag .. '}:t'),
+      ttl, now, entries)
   end
 end
 

@@ -2,8 +2,9 @@
 -- KEYS: the thread's ten keys, then on one server (with the index across threads) the thread's
 --       bucket index and the run's set in that bucket.
 -- ARGV: cid, checkpoint blob, meta blob, N, namespace, thread id, T, run (escaped or ''),
---       ttl ms, key prefix, shallow ('1': keep only this checkpoint in its namespace), then
---       value field / value blob pairs.
+--       ttl ms, key prefix, shallow ('1': keep only this checkpoint in its namespace), most
+--       bucket entries of expired threads to remove (see sweep), then value field / value
+--       blob pairs.
 -- Returns {bucket members to remove, runs to take the thread out of}: non-empty only for a
 -- shallow put when the bucket is not reachable here (a cluster; see bucket.lua).
 local cid, ns_e, run, tag = ARGV[1], ARGV[4], ARGV[8], ARGV[7]
@@ -13,7 +14,7 @@ redis.call('SET', KEYS[K_T], ARGV[6])
 redis.call('HSET', KEYS[K_N], ns_e, ARGV[5])
 redis.call('HSET', KEYS[K_C], f, ARGV[2])
 redis.call('HSET', KEYS[K_M], f, ARGV[3])
-chunked('HSET', KEYS[K_V], ARGV, 12, 2)
+chunked('HSET', KEYS[K_V], ARGV, 13, 2)
 redis.call('ZADD', KEYS[K_I], 0, f)
 redis.call('ZADD', KEYS[K_J], 0, cid .. NUL .. ns_e)
 if run ~= '' then redis.call('ZADD', KEYS[K_R], 0, run .. NUL .. f) end
@@ -53,7 +54,7 @@ if bix then
   if ttl > 0 then
     local bbase = bucket_base(bix)
     track(bbase, tag, ttl, entries)
-    sweep(bbase, ARGV[10], ttl, 2)
+    sweep(bbase, ARGV[10], ttl, 2, tonumber(ARGV[12]))
   end
 end
 touch(KEYS, ttl)

@@ -1,19 +1,48 @@
--- One store batch, atomically: every read (get, search, list_namespaces, sweep) in the order
--- given, then every write.  ARGV: [1] msgpack reads, [2] msgpack puts, [3] most expired items
--- to sweep first, [4] '1' when searches may use vector sets.
+-- One store batch: every read (get, search, list_namespaces, sweep) in the order given, then
+-- every write, atomically when it fits the budget.  ARGV: [1] msgpack reads, [2] msgpack puts,
+-- [3] most expired items to sweep first, [4] '1' when searches may use vector sets, [5] the
+-- budget: how many items (or namespaces) this call may read (a ranked search's item, a swept
+-- item cost more; see SWEEP_COST below).
+-- Returns {0, results} when every read is answered and the writes are applied, or {k, results}
+-- when the budget ran out in read k: results[1..k-1] are answered, results[k] is
+-- {state (msgpack), partial answer} and nothing is written; the client sends reads k.. again
+-- with that state appended to read k (and the same writes), and so on.
 local READS = cmsgpack.unpack(ARGV[1])
 local PUTS = cmsgpack.unpack(ARGV[2])
 local ALLOW_VSIM = ARGV[4] == '1'
+local LEFT = tonumber(ARGV[5])
+-- budget units: a swept item (several deletes) costs SWEEP_COST, a ranked item one more per
+-- DIMS_PER_UNIT dimensions of the query, a filtered item one more per KB of its record (the
+-- filter decodes it); measured on Redis 7.0 (bench/big_threads.py, docs/reliability.md)
+local SWEEP_COST, DIMS_PER_UNIT, REC_BYTES_PER_UNIT = 8, 48, 1024
 VSETS = vector_sets()
 
-local CLEAN, SWEPT = sweep(tonumber(ARGV[3]))
+-- The state a read was resumed with (its last element), or nil.
+local STATE_AT = {s = 8, l = 6, x = 2}
+local function state_of(op)
+  local blob = op[STATE_AT[op[1]] or 0]
+  if type(blob) == 'string' then return cmsgpack.unpack(blob) end
+  return nil
+end
+
+local CLEAN, SWEPT = sweep(
+  math.max(1, math.min(tonumber(ARGV[3]), math.floor(LEFT / SWEEP_COST))))
+LEFT = LEFT - SWEEP_COST * SWEPT
 for _, op in ipairs(READS) do
-  if op[1] == 'l' then
-    -- listing namespaces must not see one whose items have all expired: sweep them all
-    while not CLEAN do
+  if op[1] == 'l' or op[1] == 'x' then
+    -- listing namespaces must not see one whose items have all expired: sweep them all first
+    -- (in slices: a call that runs out of budget hands back its first read unanswered)
+    while not CLEAN and LEFT > 0 do
       local n
-      CLEAN, n = sweep(1000)
+      CLEAN, n = sweep(math.max(1, math.min(1000, math.floor(LEFT / SWEEP_COST))))
       SWEPT = SWEPT + n
+      LEFT = LEFT - SWEEP_COST * math.max(n, 1)
+    end
+    if not CLEAN then
+      local first = READS[1]
+      local st = state_of(first)
+      if first[1] == 'x' then st = {(st and st[1] or 0) + SWEPT} end
+      return {1, {{st and cmsgpack.pack(st) or false, {}}}}
     end
     break
   end
@@ -201,41 +230,74 @@ local function split_labels(path)
   end
 end
 
--- The namespaces equal to or below `prefix` ('' for all), in creation order: (path, id).
-local function ns_iter(prefix)
-  if prefix == '' then
-    local start, buf, i = 0, {}, 0
-    return function()
+-- The namespaces equal to or below `prefix` ('' for all) in creation order (by id), after id
+-- `after` (0: from the first).  The iterator gives (path, id) per namespace, or (false, id) when
+-- the budget ran out (resume after that id), or nil at the end.  A namespace costs one unit
+-- (with a prefix, every namespace looked at does).
+local function ns_iter(prefix, after)
+  local plen, afternum = #prefix, tonumber(after)
+  if plen > 0 then
+    local lo, hi = '[' .. prefix, '(' .. prefix .. '\1'
+    local count = redis.call('ZLEXCOUNT', K.ns, lo, hi)
+    if count <= LEFT then
+      -- few enough namespaces below the prefix: read them all, in creation order
+      LEFT = LEFT - count
+      local names = redis.call('ZRANGEBYLEX', K.ns, lo, hi)
+      local order = {}
+      local i = 1
+      while i <= #names do
+        local j = math.min(i + 3999, #names)
+        local ids = redis.call('ZMSCORE', K.no, unpack(names, i, j))
+        for x = i, j do
+          local id = ids[x - i + 1]
+          if id and tonumber(id) > afternum then order[#order + 1] = {names[x], tonumber(id), id} end
+        end
+        i = j + 1
+      end
+      table.sort(order, function(a, b) return a[2] < b[2] end)
+      local n = 0
+      return function()
+        n = n + 1
+        local e = order[n]
+        if e then return e[1], e[3] end
+        return nil
+      end
+    end
+  end
+  -- every namespace in creation order, those below the prefix picked out
+  local buf, i, lo, last = {}, 0, '(' .. after, after
+  local want = prefix .. '\0'
+  return function()
+    while true do
+      if LEFT <= 0 then return false, last end
       i = i + 2
       if i > #buf then
-        buf = redis.call('ZRANGE', K.no, start, start + 255, 'WITHSCORES')
-        start = start + 256
+        buf = redis.call('ZRANGEBYSCORE', K.no, lo, '+inf', 'WITHSCORES', 'LIMIT', 0,
+          math.max(1, math.min(256, LEFT)))
         i = 2
         if #buf == 0 then return nil end
+        lo = '(' .. buf[#buf]
       end
-      return buf[i - 1], buf[i]
+      LEFT = LEFT - 1
+      local path = buf[i - 1]
+      last = buf[i]
+      if plen == 0 or path == prefix or string.sub(path, 1, plen + 1) == want then
+        return path, buf[i]
+      end
     end
   end
-  local names = redis.call('ZRANGEBYLEX', K.ns, '[' .. prefix, '(' .. prefix .. '\1')
-  local order = {}
-  local i = 1
-  while i <= #names do
-    local j = math.min(i + 3999, #names)
-    local ids = redis.call('ZMSCORE', K.no, unpack(names, i, j))
-    for x = i, j do
-      local id = ids[x - i + 1]
-      if id then order[#order + 1] = {names[x], tonumber(id), id} end
-    end
-    i = j + 1
+end
+
+-- Items of a namespace after order score `from` (0: from the first), at most `n`: keys, scores.
+local function items_after(id, from, n)
+  local r = redis.call('ZRANGEBYSCORE', order_key(id), '(' .. from, '+inf', 'WITHSCORES',
+    'LIMIT', 0, n)
+  local keys, seqs = {}, {}
+  for i = 1, #r, 2 do
+    keys[#keys + 1] = r[i]
+    seqs[#seqs + 1] = r[i + 1]
   end
-  table.sort(order, function(a, b) return a[2] < b[2] end)
-  local n = 0
-  return function()
-    n = n + 1
-    local e = order[n]
-    if e then return e[1], e[3] end
-    return nil
-  end
+  return keys, seqs
 end
 
 local function cond_ok(labels, c)
@@ -255,7 +317,9 @@ local function cond_ok(labels, c)
 end
 
 -- {'l', conditions, max_depth | false, limit, offset}: sorted, distinct, truncated namespaces.
-local function list_namespaces(op)
+-- Resumable: state {lex cursor, namespaces seen, last one, how many answered}; returns the
+-- namespaces found and the state to resume with when the budget ran out (else nil).
+local function list_namespaces(op, st)
   local conds, depth, limit, offset = op[2], op[3], op[4], op[5]
   local out = {}
   if limit <= 0 then return out end
@@ -274,10 +338,13 @@ local function list_namespaces(op)
       break
     end
   end
-  local seen, last = 0, nil
+  local seen, last, got = 0, false, 0
+  if st then lo, seen, last, got = st[1], st[2], st[3], st[4] end
   while true do
-    local batch = redis.call('ZRANGEBYLEX', K.ns, lo, hi, 'LIMIT', 0, 256)
+    if LEFT <= 0 then return out, {lo, seen, last, got} end
+    local batch = redis.call('ZRANGEBYLEX', K.ns, lo, hi, 'LIMIT', 0, math.min(256, LEFT))
     if #batch == 0 then return out end
+    LEFT = LEFT - #batch
     local jumped = false
     for _, path in ipairs(batch) do
       lo = '(' .. path
@@ -298,7 +365,8 @@ local function list_namespaces(op)
           seen = seen + 1
           if seen > offset then
             out[#out + 1] = t
-            if #out >= limit then return out end
+            got = got + 1
+            if got >= limit then return out end
           end
         end
         if keep < #labels then
@@ -310,7 +378,7 @@ local function list_namespaces(op)
         end
       end
     end
-    if not jumped and #batch < 256 then return out end
+    if not jumped and #batch < math.min(256, LEFT + #batch) then return out end
   end
 end
 
@@ -323,52 +391,74 @@ local function append_item(out, field, rec, score, refresh)
   if refresh then touch(field, rec) end
 end
 
+-- Where a search stands between calls: {namespace id after which to go on, namespace in
+-- progress (path) or false, its id, order score of its last item read, ...}.
+local function search_start(st)
+  if st then return st end
+  return {'0', false, '0', '0'}
+end
+
 -- No query: items in namespace creation order, then key insertion order (InMemoryStore's).
-local function search_plain(prefix, filter, limit, offset, refresh)
+-- Returns the items found and, when the budget ran out, the state to resume with (its fields
+-- 5, 6: items still to skip, items found so far).
+local function search_plain(prefix, filter, limit, offset, refresh, st)
   local out = {}
   if limit <= 0 then return out end
-  local skip, found = offset, 0
-  for nspath, id in ns_iter(prefix) do
-    local ok = order_key(id)
-    if not filter and CLEAN then
-      local c = redis.call('ZCARD', ok)
+  st = search_start(st)
+  local skip, found = st[5] or offset, st[6] or 0
+  -- one namespace from order score `from`: 'done', 'full' or 'budget' (and the last score read)
+  local function walk(nspath, id, from)
+    local fast = not filter and CLEAN
+    if fast and from == '0' and skip > 0 then
+      local c = redis.call('ZCARD', order_key(id))
+      LEFT = LEFT - 1
       if skip >= c then
         skip = skip - c
-      else
-        local keys = redis.call('ZRANGE', ok, skip, skip + (limit - found) - 1)
-        skip = 0
-        local fields = prefixed(nspath, keys)
-        local recs = hmget_all(K.it, fields)
-        for j = 1, #fields do
-          if recs[j] then
-            append_item(out, fields[j], recs[j], '', refresh)
-            found = found + 1
-          end
-        end
+        return 'done'
       end
-    else
-      local start = 0
-      while found < limit do
-        local keys = redis.call('ZRANGE', ok, start, start + 199)
-        if #keys == 0 then break end
-        start = start + 200
-        local fields = prefixed(nspath, keys)
-        local recs = hmget_all(K.it, fields)
-        for j = 1, #fields do
-          local rec = recs[j]
-          if rec and live(fields[j], rec) and passes(rec, filter) then
-            if skip > 0 then
-              skip = skip - 1
-            else
-              append_item(out, fields[j], rec, '', refresh)
-              found = found + 1
-              if found >= limit then break end
-            end
-          end
-        end
-      end
+      local r = redis.call('ZRANGE', order_key(id), skip - 1, skip - 1, 'WITHSCORES')
+      skip = 0
+      if #r == 0 then return 'done' end
+      from = r[2]
     end
-    if found >= limit then break end
+    while true do
+      if LEFT <= 0 then return 'budget', from end
+      local want = math.min(200, LEFT)
+      if fast then want = math.min(want, limit - found) end
+      local keys, seqs = items_after(id, from, want)
+      if #keys == 0 then return 'done' end
+      LEFT = LEFT - #keys
+      local fields = prefixed(nspath, keys)
+      local recs = hmget_all(K.it, fields)
+      for j = 1, #fields do
+        local rec = recs[j]
+        if rec and filter then LEFT = LEFT - math.floor(#rec / REC_BYTES_PER_UNIT) end
+        if rec and (fast or (live(fields[j], rec) and passes(rec, filter))) then
+          if skip > 0 then
+            skip = skip - 1
+          else
+            append_item(out, fields[j], rec, '', refresh)
+            found = found + 1
+            if found >= limit then return 'full' end
+          end
+        end
+      end
+      from = seqs[#seqs]
+      if #keys < want then return 'done' end
+    end
+  end
+  local after = st[1]
+  if st[2] then
+    local how, from = walk(st[2], st[3], st[4])
+    if how == 'full' then return out end
+    if how == 'budget' then return out, {after, st[2], st[3], from, skip, found} end
+    after = st[3]
+  end
+  for nspath, id in ns_iter(prefix, after) do
+    if not nspath then return out, {id, false, '0', '0', skip, found} end
+    local how, from = walk(nspath, id, '0')
+    if how == 'full' then return out end
+    if how == 'budget' then return out, {id, nspath, id, from, skip, found} end
   end
   return out
 end
@@ -396,30 +486,35 @@ local function max_cosine(blob, q, qn)
   return best
 end
 
--- Every item of one namespace: scored (max cosine over its vectors) or scoreless.
-local function scan_namespace(nspath, id, rank, filter, q, qn, scored, scoreless, fill)
+-- The items of one namespace after order score `from`: scored (max cosine over its vectors)
+-- or scoreless; 'done', or 'budget' and the last order score read.
+local function scan_namespace(nspath, id, from, filter, q, qn, scored, scoreless, fill, cost)
   local ok = order_key(id)
-  local start, seq = 0, 0
+  local rank = tonumber(id)
   local need_recs = filter ~= nil or not CLEAN
   while true do
-    local keys = redis.call('ZRANGE', ok, start, start + 199)
-    if #keys == 0 then return end
-    start = start + 200
+    if LEFT <= 0 then return 'budget', from end
+    local want = math.max(1, math.min(200, math.floor(LEFT / cost)))
+    local keys, seqs = items_after(id, from, want)
+    if #keys == 0 then return 'done' end
+    LEFT = LEFT - cost * #keys
     local fields = prefixed(nspath, keys)
     local vecs = hmget_all(K.vec, fields)
     local recs = need_recs and hmget_all(K.it, fields) or nil
     for j = 1, #fields do
-      seq = seq + 1
       local f = fields[j]
       local rec = recs and recs[j]
+      if rec and filter then LEFT = LEFT - math.floor(#rec / REC_BYTES_PER_UNIT) end
       if (not recs) or (rec and live(f, rec) and passes(rec, filter)) then
         if vecs[j] then
-          scored[#scored + 1] = {max_cosine(vecs[j], q, qn), rank, seq, f}
+          scored[#scored + 1] = {max_cosine(vecs[j], q, qn), rank, tonumber(seqs[j]), f}
         elseif #scoreless < fill then
           scoreless[#scoreless + 1] = f
         end
       end
     end
+    from = seqs[#seqs]
+    if #keys < want then return 'done' end
   end
 end
 
@@ -431,12 +526,14 @@ local VSIM_MARGIN = 0.01
 -- HNSW exploration factor of each VSIM: recall@10 over 10k random 384-d vectors is 0.75 at
 -- 200, 0.95 at 500, 0.99 at 1000 (1.0 from 200 on for clustered, embedding-like data).
 local VSIM_EF = 500
-local function vsim_namespace(nspath, id, rank, filter, q, qblob, qn, want, scored)
+local function vsim_namespace(nspath, id, filter, q, qblob, qn, want, scored)
   local vs = vset_key(id)
+  local rank = tonumber(id)
   local card = redis.call('VCARD', vs)
   local k = want + 16
   while true do
     if k * 2 >= card then return false end
+    LEFT = LEFT - k
     local res = redis.call('VSIM', vs, 'FP32', qblob, 'WITHSCORES', 'COUNT', k,
       'EF', math.max(k, VSIM_EF))
     if #res < 2 * k then return false end
@@ -492,24 +589,49 @@ local function by_score(a, b)
   return a[3] < b[3]
 end
 
--- With a query: InMemoryStore's ranking (max cosine per item, ties in the plain search order),
--- paged, then items without vectors when the page is not full.
-local function search_query(prefix, filter, limit, offset, q, refresh)
+-- Keep the `want` best of `scored` (by_score order).
+local function best(scored, want)
+  table.sort(scored, by_score)
+  for i = #scored, want + 1, -1 do scored[i] = nil end
+  return scored
+end
+
+-- With a query: InMemoryStore's ranking (max cosine per item, ties in the plain search order:
+-- namespace id, then order score), paged, then items without vectors when the page is not
+-- full.  Resumable: the state carries the best `offset + limit` scored items so far and the
+-- first `limit` scoreless ones (fields 5, 6).
+local function search_query(prefix, filter, limit, offset, q, refresh, st)
   local out = {}
   if limit <= 0 then return out end
   local want = offset + limit
   local qn = norm(q)
+  local cost = 1 + math.floor(#q / DIMS_PER_UNIT)
   local qblob = nil
   if VSETS and ALLOW_VSIM and qn > 0 then qblob = fp32(q) end
-  local scored, scoreless = {}, {}
-  local rank = 0
-  for nspath, id in ns_iter(prefix) do
-    rank = rank + 1
-    local done = false
-    if qblob then done = vsim_namespace(nspath, id, rank, filter, q, qblob, qn, want, scored) end
-    if not done then scan_namespace(nspath, id, rank, filter, q, qn, scored, scoreless, limit) end
+  st = search_start(st)
+  local scored, scoreless = st[5] or {}, st[6] or {}
+  local after = st[1]
+  local function pause(id, nspath, nsid, from)
+    return out, {id, nspath, nsid, from, best(scored, want), scoreless}
   end
-  table.sort(scored, by_score)
+  if st[2] then
+    local how, from = scan_namespace(st[2], st[3], st[4], filter, q, qn, scored, scoreless,
+      limit, cost)
+    if how == 'budget' then return pause(after, st[2], st[3], from) end
+    after = st[3]
+  end
+  for nspath, id in ns_iter(prefix, after) do
+    if not nspath then return pause(id, false, '0', '0') end
+    local done = false
+    if qblob then done = vsim_namespace(nspath, id, filter, q, qblob, qn, want, scored) end
+    if not done then
+      local how, from = scan_namespace(nspath, id, '0', filter, q, qn, scored, scoreless, limit,
+        cost)
+      if how == 'budget' then return pause(id, nspath, id, from) end
+    end
+    if #scored > 4 * want + 256 then best(scored, want) end
+  end
+  best(scored, want)
   local page = {}
   for i = offset + 1, math.min(want, #scored) do page[#page + 1] = scored[i] end
   local fields = {}
@@ -572,30 +694,33 @@ end
 local results = {}
 for i, op in ipairs(READS) do
   local kind = op[1]
+  local st = state_of(op)
+  local answer, pause = nil, nil
   if kind == 'g' then
     local rec = redis.call('HGET', K.it, op[2])
+    LEFT = LEFT - 1
     if rec and not live(op[2], rec) then rec = false end
     if rec and op[3] then touch(op[2], rec) end
-    results[i] = rec or false
+    answer = rec or false
   elseif kind == 's' then
     local prefix, filter, limit, offset, q, refresh = op[2], op[3], op[4], op[5], op[6], op[7]
     if not filter then filter = nil end
     if q then
-      results[i] = search_query(prefix, filter, limit, offset, q, refresh)
+      answer, pause = search_query(prefix, filter, limit, offset, q, refresh, st)
     else
-      results[i] = search_plain(prefix, filter, limit, offset, refresh)
+      answer, pause = search_plain(prefix, filter, limit, offset, refresh, st)
     end
   elseif kind == 'l' then
-    results[i] = list_namespaces(op)
+    answer, pause = list_namespaces(op, st)
   elseif kind == 'x' then
-    while not CLEAN do
-      local n
-      CLEAN, n = sweep(1000)
-      SWEPT = SWEPT + n
-    end
-    results[i] = SWEPT
+    answer = (st and st[1] or 0) + SWEPT
   end
+  if pause then
+    results[i] = {cmsgpack.pack(pause), answer}
+    return {i, results}
+  end
+  results[i] = answer
 end
 for _, op in ipairs(PUTS) do put_item(op) end
 for nspath, id in pairs(EMPTIED) do drop_namespace(nspath, id) end
-return results
+return {0, results}

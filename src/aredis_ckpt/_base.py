@@ -133,7 +133,8 @@ class ListQuery:
     filter_args: list[Arg] = field(default_factory=list)
     thread_id: str | None = None
     namespace: str | None = None
-    # index entries one call may examine (ScriptBudget.list_scan); never below the page size
+    # index entries one call may examine (ScriptBudget.list_scan); without a filter, never
+    # below the page size (each entry examined is then a checkpoint returned)
     scan_budget: int = LIST_SCAN_BUDGET
 
     def page_args(self, prefix: bytes) -> list[Arg]:
@@ -143,7 +144,7 @@ class ListQuery:
             self.max_bound,
             self.min_bound,
             page,
-            max(self.scan_budget, page),
+            self.scan_budget if self.filter_args else max(self.scan_budget, page),
             prefix,
             self.ns_e,
             self.exact,

@@ -34,7 +34,7 @@ class ScriptBudget:
     entries: int = 512
     copy: int = 256
     copy_bytes: int = 1 << 20
-    walk: int = 128
+    walk: int = 256
     list_scan: int = LIST_SCAN_BUDGET
 
     def __post_init__(self) -> None:

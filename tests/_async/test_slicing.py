@@ -14,7 +14,7 @@ import pytest
 from langgraph.checkpoint.base import CheckpointTuple, empty_checkpoint
 from langgraph.checkpoint.memory import InMemorySaver
 
-from aredis_ckpt import AsyncRedisSaver, AredisCheckpointError, ScriptBudget
+from aredis_ckpt import AredisCheckpointError, AsyncRedisSaver, ScriptBudget
 from aredis_ckpt._config import COPY_STAGING_TTL_MS
 
 from .conftest import SaverFactory

@@ -46,11 +46,11 @@ from aredis_ckpt._compat import (
     AsyncRedisCluster,
 )
 from aredis_ckpt._config import (
+    COPY_STAGING_TTL_MS,
     DEFAULT_COMPRESS_THRESHOLD,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_PAYLOAD_BYTES,
     DEFAULT_POOL_TIMEOUT,
-    COPY_STAGING_TTL_MS,
     DEFAULT_WAIT_TIMEOUT_MS,
     LIST_PAGE,
     TTLConfig,
@@ -624,9 +624,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         for phase in (b"w", b"c"):
             cursor = b"-"
             while cursor:
-                read = await self._eval(
-                    SCRIPTS.copy_read, self._copy_read_call(src, phase, cursor)
-                )
+                read = await self._eval(SCRIPTS.copy_read, self._copy_read_call(src, phase, cursor))
                 if not read:  # no such source (or deleted meanwhile)
                     return done
                 done.found = True

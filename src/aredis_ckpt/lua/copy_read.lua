@@ -22,55 +22,64 @@ end
 local records, used, bytes, done = {}, 0, 0, false
 local seen_values = {}
 local function full() return used >= budget or bytes >= max_bytes end
--- one entry: a pending write's name, or a checkpoint's j member
-local function take(name, blob)
-  used = used + 1
+-- a batch of entries (pending writes' names, or checkpoints' j members): how many it took
+local function take(names)
   if phase == 'w' then
-    if blob then
-      records[#records + 1] = name
-      records[#records + 1] = blob
-      bytes = bytes + #name + #blob
-      space(split_first(name))
-    end
-    return
-  end
-  local cid, ns_e = split_last(name)
-  local f = ns_e .. NUL .. cid
-  local m = redis.call('HGET', KEYS[K_M], f)
-  local c = redis.call('HGET', KEYS[K_C], f)
-  if not (m and c) then return end
-  local fields = {}
-  for _, vf in ipairs(cmsgpack.unpack(m)[3]) do
-    if not seen_values[vf] then seen_values[vf] = true; fields[#fields + 1] = vf end
-  end
-  local values = {}
-  if #fields > 0 then
-    local blobs = hmget_all(KEYS[K_V], fields)
-    for x, vf in ipairs(fields) do
-      if blobs[x] then
-        values[#values + 1] = vf
-        values[#values + 1] = blobs[x]
-        bytes = bytes + #vf + #blobs[x]
-        used = used + 1
+    local blobs = hmget_all(KEYS[K_W], names)
+    for x, name in ipairs(names) do
+      used = used + 1
+      cursor = '(' .. name
+      local blob = blobs[x]
+      if blob then
+        records[#records + 1] = name
+        records[#records + 1] = blob
+        bytes = bytes + #name + #blob
+        space(split_first(name))
       end
+      if full() then return x end
     end
+    return #names
   end
-  bytes = bytes + #f + #m + #c
-  records[#records + 1] = {ns_e, cid, c, m, values}
-  space(ns_e)
+  local fs, nss, cids = {}, {}, {}
+  for x, name in ipairs(names) do
+    local cid, ns_e = split_last(name)
+    fs[x], nss[x], cids[x] = ns_e .. NUL .. cid, ns_e, cid
+  end
+  local ms, cs = hmget_all(KEYS[K_M], fs), hmget_all(KEYS[K_C], fs)
+  for x, name in ipairs(names) do
+    used = used + 1
+    cursor = '(' .. name
+    local m, c = ms[x], cs[x]
+    if m and c then
+      local fields = {}
+      for _, vf in ipairs(cmsgpack.unpack(m)[3]) do
+        if not seen_values[vf] then seen_values[vf] = true; fields[#fields + 1] = vf end
+      end
+      local values = {}
+      if #fields > 0 then
+        local blobs = hmget_all(KEYS[K_V], fields)
+        for y, vf in ipairs(fields) do
+          if blobs[y] then
+            values[#values + 1] = vf
+            values[#values + 1] = blobs[y]
+            bytes = bytes + #vf + #blobs[y]
+            used = used + 1
+          end
+        end
+      end
+      bytes = bytes + #fs[x] + #m + #c
+      records[#records + 1] = {nss[x], cids[x], c, m, values}
+      space(nss[x])
+    end
+    if full() then return x end
+  end
+  return #names
 end
 while not full() do
   local want = math.min(64, budget - used)
   local names = redis.call('ZRANGEBYLEX', index, cursor, '+', 'LIMIT', 0, want)
-  local blobs = {}
-  if phase == 'w' and #names > 0 then blobs = hmget_all(KEYS[K_W], names) end
-  local n = 0
-  for x, name in ipairs(names) do
-    take(name, blobs[x])
-    cursor = '(' .. name
-    n = x
-    if full() then break end
-  end
+  if #names == 0 then done = true; break end
+  local n = take(names)
   if n < #names then break end
   if #names < want then done = true; break end
 end

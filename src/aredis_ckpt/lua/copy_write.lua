@@ -8,41 +8,60 @@
 local tag, ttl, phase = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local added = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 if redis.call('SET', KEYS[K_T], ARGV[1], 'KEEPTTL', 'GET') == false then added[K_T] = 1 end
+-- one variadic command per key (in slices below Lua's stack limit), counting what it added
+local function add(i, cmd, items)
+  local n, at = #items, 1
+  while at <= n do
+    local last = math.min(at + 3999, n)
+    added[i] = added[i] + redis.call(cmd, KEYS[i], unpack(items, at, last))
+    at = last + 1
+  end
+end
 local pos = 5
 local n_spaces = tonumber(ARGV[pos])
-for x = 1, n_spaces do
-  added[K_N] = added[K_N] + redis.call('HSET', KEYS[K_N], ARGV[pos + 2 * x - 1], ARGV[pos + 2 * x])
-end
+local spaces = {}
+for x = 1, 2 * n_spaces do spaces[x] = ARGV[pos + x] end
+add(K_N, 'HSET', spaces)
 pos = pos + 2 * n_spaces + 1
 local members, runs, run_seen = {}, {}, {}
 if phase == 'w' then
+  local w, wx = {}, {}
   while pos < #ARGV do
-    local name = ARGV[pos]
-    added[K_W] = added[K_W] + redis.call('HSET', KEYS[K_W], name, ARGV[pos + 1])
-    added[K_WX] = added[K_WX] + redis.call('ZADD', KEYS[K_WX], 0, name)
+    w[#w + 1] = ARGV[pos]
+    w[#w + 1] = ARGV[pos + 1]
+    wx[#wx + 1] = 0
+    wx[#wx + 1] = ARGV[pos]
     pos = pos + 2
   end
+  add(K_W, 'HSET', w)
+  add(K_WX, 'ZADD', wx)
 else
+  local v, c, m, i, j, r = {}, {}, {}, {}, {}, {}
   while pos <= #ARGV do
-    local ns_e, cid, c, m = ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], ARGV[pos + 3]
+    local ns_e, cid, meta = ARGV[pos], ARGV[pos + 1], ARGV[pos + 3]
     local n_values = tonumber(ARGV[pos + 4])
-    pos = pos + 5
-    for x = 0, n_values - 1 do
-      added[K_V] = added[K_V] + redis.call('HSET', KEYS[K_V], ARGV[pos + 2 * x], ARGV[pos + 2 * x + 1])
-    end
-    pos = pos + 2 * n_values
     local f = ns_e .. NUL .. cid
-    added[K_C] = added[K_C] + redis.call('HSET', KEYS[K_C], f, c)
-    added[K_M] = added[K_M] + redis.call('HSET', KEYS[K_M], f, m)
-    added[K_I] = added[K_I] + redis.call('ZADD', KEYS[K_I], 0, f)
-    added[K_J] = added[K_J] + redis.call('ZADD', KEYS[K_J], 0, cid .. NUL .. ns_e)
-    local run = cmsgpack.unpack(m)[5]
+    c[#c + 1] = f; c[#c + 1] = ARGV[pos + 2]
+    m[#m + 1] = f; m[#m + 1] = meta
+    pos = pos + 5
+    for x = pos, pos + 2 * n_values - 1 do v[#v + 1] = ARGV[x] end
+    pos = pos + 2 * n_values
+    i[#i + 1] = 0; i[#i + 1] = f
+    j[#j + 1] = 0; j[#j + 1] = cid .. NUL .. ns_e
+    local run = cmsgpack.unpack(meta)[5]
     if run ~= '' then
-      added[K_R] = added[K_R] + redis.call('ZADD', KEYS[K_R], 0, run .. NUL .. f)
+      r[#r + 1] = 0; r[#r + 1] = run .. NUL .. f
       if not run_seen[run] then run_seen[run] = true; runs[#runs + 1] = run end
     end
     members[#members + 1] = cid .. NUL .. tag .. NUL .. ns_e
   end
+  -- values first: one script, so no reader sees a checkpoint without them anyway
+  add(K_V, 'HSET', v)
+  add(K_C, 'HSET', c)
+  add(K_M, 'HSET', m)
+  add(K_I, 'ZADD', i)
+  add(K_J, 'ZADD', j)
+  add(K_R, 'ZADD', r)
 end
 touch(KEYS, ttl)
 return {added, members, runs}

@@ -204,7 +204,9 @@ class CopyPage:
     # bucket entries and runs of the copied checkpoints, not yet in the index across threads
     members: list[bytes] = field(default_factory=list)
     runs: list[bytes] = field(default_factory=list)
+    # the source existed at the first page; it was gone at a later one
     found: bool = False
+    vanished: bool = False
 
     def record(self, reply: Sequence[Any]) -> None:
         added, members, runs = reply

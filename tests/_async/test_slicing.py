@@ -401,3 +401,19 @@ async def test_filtered_list_pages_with_a_tiny_scan_budget(
             if config is not None or not tiny._cluster:
                 assert calls["list"] > 1, (config, kwargs)
         assert [plain(t) async for t in tiny.alist(None, filter={"source": "nothing"})] == []
+
+
+async def test_a_source_deleted_during_a_copy_into_a_new_thread_copies_nothing(
+    tiny: AsyncRedisSaver,
+) -> None:
+    await build(tiny, "src", 12)
+
+    async def delete_source(n: int) -> None:
+        if n == 2:
+            await tiny.adelete_thread("src")
+
+    after_each(tiny, "copy_write", delete_source)
+    await tiny.acopy_thread("src", "dst")
+    assert await tiny._redis.exists(*tiny._thread("dst").all) == 0
+    assert await staging_keys(tiny, "dst") == []
+    assert await everywhere(tiny, "dst") == set()

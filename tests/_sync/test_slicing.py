@@ -397,3 +397,19 @@ def test_filtered_list_pages_with_a_tiny_scan_budget(
             if config is not None or not tiny._cluster:
                 assert calls["list"] > 1, (config, kwargs)
         assert [plain(t) for t in tiny.list(None, filter={"source": "nothing"})] == []
+
+
+def test_a_source_deleted_during_a_copy_into_a_new_thread_copies_nothing(
+    tiny: RedisSaver,
+) -> None:
+    build(tiny, "src", 12)
+
+    def delete_source(n: int) -> None:
+        if n == 2:
+            tiny.delete_thread("src")
+
+    after_each(tiny, "copy_write", delete_source)
+    tiny.copy_thread("src", "dst")
+    assert tiny._redis.exists(*tiny._thread("dst").all) == 0
+    assert staging_keys(tiny, "dst") == []
+    assert everywhere(tiny, "dst") == set()

@@ -585,7 +585,9 @@ class RedisSaver(SaverMixin):
             if not exists:
                 staging = dst.staging(secrets.token_hex(8).encode())
                 page = self._copy_pages(src, staging, target_thread_id, dst, staged=True)
-                if not page.found:
+                if page.vanished:  # deleted meanwhile: copy nothing rather than a part
+                    self._batch([Command(("UNLINK", *staging), staging[0])], write=True)
+                if not page.found or page.vanished:
                     return
                 publish = self._copy_publish_call(staging, dst, page)
                 (reply,) = self._batch(
@@ -624,6 +626,7 @@ class RedisSaver(SaverMixin):
             while cursor:
                 read = self._eval(SCRIPTS.copy_read, self._copy_read_call(src, phase, cursor))
                 if not read:  # no such source (or deleted meanwhile)
+                    done.vanished = done.found
                     return done
                 done.found = True
                 cursor = read[0]

@@ -16,6 +16,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from aredis_ckpt import AredisCheckpointError, AsyncRedisSaver, ScriptBudget
 from aredis_ckpt._config import COPY_STAGING_TTL_MS
+from aredis_ckpt._keys import slot_of
 
 from .conftest import SaverFactory
 
@@ -178,6 +179,8 @@ async def tiny(make_saver: SaverFactory) -> Any:
 
 async def test_copy_in_pages_reproduces_the_source(tiny: AsyncRedisSaver) -> None:
     await build(tiny, "src", 24)
+    # on a cluster the copy reads one slot and writes another
+    assert slot_of(tiny._thread("src").tag) != slot_of(tiny._thread("dst:{copy}").tag)
     calls = count_scripts(tiny)
     await tiny.acopy_thread("src", "dst:{copy}")
     assert calls["copy_write"] > 10 and calls["copy_publish"] == 1 and calls["bucket"] > 1

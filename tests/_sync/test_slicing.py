@@ -18,6 +18,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from aredis_ckpt import AredisCheckpointError, RedisSaver, ScriptBudget
 from aredis_ckpt._config import COPY_STAGING_TTL_MS
+from aredis_ckpt._keys import slot_of
 
 from .conftest import SaverFactory
 
@@ -180,6 +181,8 @@ def tiny(make_saver: SaverFactory) -> Any:
 
 def test_copy_in_pages_reproduces_the_source(tiny: RedisSaver) -> None:
     build(tiny, "src", 24)
+    # on a cluster the copy reads one slot and writes another
+    assert slot_of(tiny._thread("src").tag) != slot_of(tiny._thread("dst:{copy}").tag)
     calls = count_scripts(tiny)
     tiny.copy_thread("src", "dst:{copy}")
     assert calls["copy_write"] > 10 and calls["copy_publish"] == 1 and calls["bucket"] > 1

@@ -46,7 +46,7 @@ from langgraph.checkpoint.base import ERROR, INTERRUPT, CheckpointTuple, empty_c
 from langgraph.checkpoint.base.id import uuid6
 from langgraph.checkpoint.memory import InMemorySaver
 
-from aredis_ckpt import RedisSaver
+from aredis_ckpt import RedisSaver, ScriptBudget
 from aredis_ckpt._commands import Command
 from aredis_ckpt._keys import encode, escape, key_part
 
@@ -597,4 +597,26 @@ def test_redis_saver_behaves_like_in_memory_saver(
             f"{k}={v}" for k, v in sorted(stats.items()) if k not in ("examples", "steps")
         )
         print(f"\nmodel test: {stats['examples']} examples, {stats['steps']} steps ({ops})")
+    assert stats["steps"] > 0
+
+
+def test_sliced_saver_behaves_like_in_memory_saver(
+    redis_url: str, saver_kwargs: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same with every maintenance script sliced as small as it goes (#13): copies page by
+    page, the delta walk and filtered lists a couple of entries per call."""
+    stats = {"examples": 0, "steps": 0}
+    tiny = ScriptBudget(entries=1, copy=1, copy_bytes=1, walk=1, list_scan=1)
+    machine = make_machine(redis_url, {**saver_kwargs, "script_budget": tiny}, stats)
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=max(10, MAX_EXAMPLES // 4),
+            stateful_step_count=STEPS,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
+    with capsys.disabled():
+        print(f"\nsliced model test: {stats['examples']} examples, {stats['steps']} steps")
     assert stats["steps"] > 0

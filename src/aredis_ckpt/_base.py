@@ -133,6 +133,9 @@ class ListQuery:
     filter_args: list[Arg] = field(default_factory=list)
     thread_id: str | None = None
     namespace: str | None = None
+    # index entries one call may examine (ScriptBudget.list_scan); without a filter, never
+    # below the page size (each entry examined is then a checkpoint returned)
+    scan_budget: int = LIST_SCAN_BUDGET
 
     def page_args(self, prefix: bytes) -> list[Arg]:
         page = LIST_PAGE if self.remaining is None else min(self.remaining, 1000)
@@ -141,7 +144,7 @@ class ListQuery:
             self.max_bound,
             self.min_bound,
             page,
-            max(LIST_SCAN_BUDGET, page),
+            self.scan_budget if self.filter_args else max(self.scan_budget, page),
             prefix,
             self.ns_e,
             self.exact,
@@ -160,6 +163,56 @@ class ListQuery:
             return False
         self.max_bound = cursor
         return True
+
+
+@dataclass
+class DeltaWalk:
+    """State of one ``get_delta_channel_history`` call across its slices of the parent chain.
+
+    Each call of the script reads at most ``budget`` ancestors plus pending writes and hands
+    back the next ancestor and the channels still open; ``ancestors`` collects the replies'
+    entries, nearest ancestor first, as one unsliced walk returns them.
+    """
+
+    keys: Sequence[bytes]
+    ns_e: bytes
+    cid: bytes
+    channels: list[bytes]
+    budget: int
+    how: bytes = b"s"
+    ancestors: list[Any] = field(default_factory=list)
+
+    def call(self) -> ScriptCall:
+        return ScriptCall(self.keys, [self.ns_e, self.cid, self.how, self.budget, *self.channels])
+
+    def advance(self, reply: Sequence[Any]) -> bool:
+        """Record one slice; return whether the walk goes on."""
+        part, after, still_open = reply
+        self.ancestors.extend(part)
+        if not after:
+            return False
+        self.cid, self.how, self.channels = after, b"c", list(still_open)
+        return True
+
+
+@dataclass
+class CopyPage:
+    """What ``copy_thread`` has written so far into one set of keys (target or staging)."""
+
+    # entries each of the ten keys gained (checked before a staging copy is published)
+    added: list[int] = field(default_factory=lambda: [0] * len(ThreadKeys.NAMES))
+    # bucket entries and runs of the copied checkpoints, not yet in the index across threads
+    members: list[bytes] = field(default_factory=list)
+    runs: list[bytes] = field(default_factory=list)
+    # the source existed at the first page; it was gone at a later one
+    found: bool = False
+    vanished: bool = False
+
+    def record(self, reply: Sequence[Any]) -> None:
+        added, members, runs = reply
+        self.added = [a + int(b) for a, b in zip(self.added, added, strict=True)]
+        self.members.extend(members)
+        self.runs.extend(runs)
 
 
 @dataclass
@@ -676,6 +729,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 ns_e=b"",
                 exact=b"",
                 filter_args=filter_args,
+                scan_budget=self._budget.list_scan,
             )
         conf = _configurable(config, "list")
         thread_id = _thread_id(conf, "list")
@@ -713,6 +767,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 ns_e=ns_e,
                 exact=encode(exact),
                 filter_args=filter_args,
+                scan_budget=self._budget.list_scan,
                 thread_id=thread_id,
                 namespace=ns,
             )
@@ -731,6 +786,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             exact=encode(exact),
             filter_args=filter_args,
             thread_id=thread_id,
+            scan_budget=self._budget.list_scan,
         )
 
     def _fetch_member_call(self, query: ListQuery, member: bytes) -> ScriptCall:
@@ -768,14 +824,17 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
 
     # ------------------------------------------------------------------ delta history
 
-    def _delta_call(self, config: RunnableConfig, channels: Sequence[str]) -> ScriptCall:
+    def _delta_walk(self, config: RunnableConfig, channels: Sequence[str]) -> DeltaWalk:
         conf = _configurable(config, "get_delta_channel_history")
         thread_id = _thread_id(conf, "get_delta_channel_history")
         ns = _str_field(conf, "checkpoint_ns", "get_delta_channel_history")
         cid = _str_field(conf, "checkpoint_id", "get_delta_channel_history")
-        return ScriptCall(
+        return DeltaWalk(
             self._thread(thread_id).all,
-            [key_part(ns), encode(cid), *(encode(c) for c in channels)],
+            key_part(ns),
+            encode(cid),
+            [encode(c) for c in channels],
+            self._budget.walk,
         )
 
     def _decode_delta(
@@ -825,15 +884,62 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         tk = self._thread(thread_id)
         return ScriptCall(tk.all + self._bucket_keys(tk), [tk.tag])
 
-    def _copy_thread_call(self, source: str, target: str) -> ScriptCall:
+    def _copy_threads(self, source: str, target: str) -> tuple[ThreadKeys, ThreadKeys]:
         for name, tid in (("source_thread_id", source), ("target_thread_id", target)):
             if not isinstance(tid, str):
                 raise TypeError(f"copy_thread: {name} must be a str, got {tid!r}")
-        src, dst = self._thread(source), self._thread(target)
-        return ScriptCall(
-            src.all + dst.all + self._bucket_keys(dst),
-            [encode(target), dst.tag, self._ttl_ms],
-        )
+        return self._thread(source), self._thread(target)
+
+    def _copy_read_call(self, src: ThreadKeys, phase: bytes, cursor: bytes) -> ScriptCall:
+        """One page of the source: its pending writes (phase ``w``) or checkpoints (``c``)."""
+        return ScriptCall(src.all, [phase, cursor, self._budget.copy, self._budget.copy_bytes])
+
+    def _copy_write_call(
+        self,
+        keys: Sequence[bytes],
+        target: str,
+        tag: bytes,
+        ttl_ms: int,
+        phase: bytes,
+        page: Sequence[Any],
+    ) -> ScriptCall:
+        """Write a page ``copy_read`` returned into ``keys`` (the target's, or staging)."""
+        _, spaces, records = page
+        args: list[Arg] = [encode(target), tag, ttl_ms, phase, len(spaces) // 2, *spaces]
+        if phase == b"w":
+            args.extend(records)
+        else:
+            for ns_e, cid, c, m, values in records:
+                args.extend((ns_e, cid, c, m, len(values) // 2, *values))
+        return ScriptCall(tuple(keys), args)
+
+    def _copy_publish_call(
+        self, staging: Sequence[bytes], dst: ThreadKeys, page: CopyPage
+    ) -> ScriptCall:
+        return ScriptCall((*staging, *dst.all), [self._ttl_ms, *page.added])
+
+    def _copy_index_calls(self, dst: ThreadKeys, page: CopyPage) -> list[ScriptCall]:
+        """The bucket updates of copied checkpoints, a budget of entries per call."""
+        if not self._global:
+            return []
+        bucket = self._bucket(dst)
+        size = self._budget.entries
+        members = page.members
+        runs = list(dict.fromkeys(page.runs))
+        calls = []
+        for start in range(0, max(len(members), len(runs)), size):
+            calls.append(
+                bucket_call(
+                    bucket,
+                    dst.tag,
+                    "add",
+                    self._ttl_ms,
+                    members[start : start + size],
+                    (),
+                    runs[start : start + size],
+                )
+            )
+        return calls
 
     def _import_call(self, target: str, exported: Sequence[Any]) -> ScriptCall:
         """Cluster copy_thread, step 2: write an exported thread into ``target``."""

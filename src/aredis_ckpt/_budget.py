@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aredis_ckpt._config import LIST_SCAN_BUDGET
+
 __all__ = ["DEFAULT_SCRIPT_BUDGET", "ScriptBudget"]
 
 
@@ -27,12 +29,22 @@ class ScriptBudget:
     ``list_namespaces`` or a TTL sweep before the client continues it; a ranked (query) search
     counts an item as ``1 + dims // 48`` (its cosine costs that much more), a filtered one
     adds a unit per KB of its record, an expired item swept counts 8.
+    ``copy``: checkpoints plus channel values (or pending writes) one page of ``copy_thread``
+    reads from the source and writes into the target.
+    ``copy_bytes``: the most bytes of records one page of ``copy_thread`` carries.
+    ``walk``: ancestors plus pending writes one call of the delta-history walk reads.
+    ``list_scan``: index entries one filtered ``list`` call examines before it hands back a
+    cursor (a page is never cut below its own size).
     Every field must be a positive int.
     """
 
     entries: int = 512
     sweep_entries: int = 256
     store_items: int = 1000
+    copy: int = 256
+    copy_bytes: int = 1 << 20
+    walk: int = 256
+    list_scan: int = LIST_SCAN_BUDGET
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():

@@ -36,9 +36,11 @@ DEFAULT_COMPRESS_THRESHOLD: Final = 2048
 # 64 MB put already holds the server for about a quarter of a second (docs/reliability.md).
 DEFAULT_MAX_PAYLOAD_BYTES: Final = 64 * 1024 * 1024
 # Checkpoints per list() page when no limit is given, and the most index entries one list
-# call examines while filtering before it hands back a cursor.
+# call examines while filtering before it hands back a cursor (ScriptBudget.list_scan).
 LIST_PAGE: Final = 100
-LIST_SCAN_BUDGET: Final = 5000
+LIST_SCAN_BUDGET: Final = 256
+# How long a staging copy of copy_thread lives without a new page (each page refreshes it).
+COPY_STAGING_TTL_MS: Final = 120_000
 
 
 class TTLConfig(TypedDict, total=False):

@@ -37,6 +37,10 @@ all) its own threads, so a ``put`` usually touches one node::
 ``exp`` is written by ``put`` only; a thread it names as due is removed from the bucket only
 once its keys are really gone (a thread kept alive by reads or pending writes is rescheduled).
 
+``copy_thread`` into a thread that does not exist yet fills a staging copy of its ten keys,
+``P:{T}:s.<nonce>:<name>`` (same slot, expiring unless refreshed), then renames them onto the
+thread's names in one script.
+
 One key records the layout of the data under a prefix (``"2"``; the bucket count belongs to the
 version)::
 
@@ -226,6 +230,12 @@ class ThreadKeys:
         # The order is the KEYS order every Lua script expects (see lua/lib.lua).
         self.all: tuple[bytes, ...] = tuple(self.base + name for name in self.NAMES)
         self.bucket = slot_of(tag) // BLOCK
+
+    def staging(self, nonce: bytes) -> tuple[bytes, ...]:
+        """The ten keys of a staging copy of this thread (``copy_thread`` into an absent
+        thread): ``P:{T}:s.<nonce>:<name>``, in the thread's slot, renamed onto ``all``."""
+        base = self.base + b"s." + nonce + b":"
+        return tuple(base + name for name in self.NAMES)
 
 
 def ns_member(ns_e: bytes, checkpoint_id: str) -> bytes:

@@ -8,6 +8,7 @@ and decoded by the pure helpers of ``aredis_ckpt._base``.
 from __future__ import annotations
 
 import builtins
+import secrets
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, cast
@@ -27,6 +28,7 @@ from aredis_ckpt._async.connect import AsyncScriptRunner, open_client
 from aredis_ckpt._async.server_facts import read_server_facts
 from aredis_ckpt._async.upgrade import aupgrade
 from aredis_ckpt._base import (
+    CopyPage,
     ListQuery,
     PutOp,
     PutPlan,
@@ -44,6 +46,7 @@ from aredis_ckpt._compat import (
     AsyncRedisCluster,
 )
 from aredis_ckpt._config import (
+    COPY_STAGING_TTL_MS,
     DEFAULT_COMPRESS_THRESHOLD,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_PAYLOAD_BYTES,
@@ -54,6 +57,7 @@ from aredis_ckpt._config import (
 )
 from aredis_ckpt._keys import BucketKeys, ThreadKeys
 from aredis_ckpt._scripts import SCRIPTS, LuaScript
+from aredis_ckpt.errors import AredisCheckpointError
 
 __all__ = ["AsyncRedisSaver"]
 
@@ -567,37 +571,88 @@ class AsyncRedisSaver(AsyncSaverMixin):
             await self._apply_bucket(self._thread(thread_id), reply, "forget")
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        """Copy every checkpoint, value and write of one thread into another."""
-        call = self._copy_thread_call(source_thread_id, target_thread_id)
-        with self._naming("copy_thread", target_thread_id):
-            if not self._cluster:
-                await self._batch(
-                    [evalsha(SCRIPTS.copy_thread, call)], write=True, what="copy_thread"
-                )
-            else:
-                await self._copy_across_slots(source_thread_id, target_thread_id)
+        """Copy every checkpoint, value and write of one thread into another.
 
-    async def _copy_across_slots(self, source_thread_id: str, target_thread_id: str) -> None:
-        """Cluster copy_thread: export the source, import into the target, index the target."""
-        # On a cluster the two threads live in different slots: read one, write the other.
-        exported = await self._eval(
-            SCRIPTS.export_thread, ScriptCall(self._thread(source_thread_id).all, [])
-        )
-        if not exported:
+        Works in pages (``ScriptBudget.copy``), each one short script.  Into a thread that
+        does not exist the pages fill a staging copy that one script then renames onto the
+        target: readers see no thread, then the whole thread.  Into an existing thread the
+        checkpoints are merged oldest first, each with its values in one script.  A source
+        changed meanwhile: see docs/reliability.md ("Bounded server time").
+        """
+        src, dst = self._copy_threads(source_thread_id, target_thread_id)
+        if src.tag == dst.tag:
             return
-        (members, runs) = (
-            await self._batch(
-                [evalsha(SCRIPTS.import_thread, self._import_call(target_thread_id, exported))],
-                write=True,
-                what="copy_thread",
-            )
-        )[0]
-        tk = self._thread(target_thread_id)
-        add = self._bucket_call(tk, "add", members, add_runs=runs)
-        if add is not None:
-            (due,) = await self._batch([evalsha(SCRIPTS.bucket, add)], write=True, what="copy")
+        with self._naming("copy_thread", target_thread_id):
+            (exists,) = await self._batch([Command(("EXISTS", *dst.all), dst.all[0])])
+            if not exists:
+                staging = dst.staging(secrets.token_hex(8).encode())
+                page = await self._copy_pages(src, staging, target_thread_id, dst, staged=True)
+                if page.vanished:  # deleted meanwhile: copy nothing rather than a part
+                    await self._batch([Command(("UNLINK", *staging), staging[0])], write=True)
+                if not page.found or page.vanished:
+                    return
+                publish = self._copy_publish_call(staging, dst, page)
+                (reply,) = await self._batch(
+                    [evalsha(SCRIPTS.copy_publish, publish)], write=True, what="copy_thread"
+                )
+                if reply == b"ok":
+                    await self._copy_index(dst, page)
+                    return
+                if reply != b"busy":
+                    raise AredisCheckpointError(
+                        f"copy_thread into thread {target_thread_id!r}: the staging copy's "
+                        f"{reply[1].decode()!r} key lost entries before it was published "
+                        "(expired or evicted); the target was not written, copy again"
+                    )
+                logger.debug("copy_thread: the target appeared meanwhile, merging instead")
+            await self._copy_pages(src, dst.all, target_thread_id, dst, staged=False)
+
+    async def _copy_pages(
+        self,
+        src: ThreadKeys,
+        keys: Sequence[bytes],
+        target_thread_id: str,
+        dst: ThreadKeys,
+        *,
+        staged: bool,
+    ) -> CopyPage:
+        """Read the source a page at a time (pending writes, then checkpoints oldest first)
+        and write each page into ``keys``: a staging copy (``staged``: its index entries are
+        left for after the publish) or the target itself (each page's index entries follow
+        it)."""
+        done = CopyPage()
+        ttl = COPY_STAGING_TTL_MS if staged else self._ttl_ms
+        wrote = False
+        for phase in (b"w", b"c"):
+            cursor = b"-"
+            while cursor:
+                read = await self._eval(SCRIPTS.copy_read, self._copy_read_call(src, phase, cursor))
+                if not read:  # no such source (or deleted meanwhile)
+                    done.vanished = done.found
+                    return done
+                done.found = True
+                cursor = read[0]
+                if wrote and not read[2]:
+                    continue
+                wrote = True
+                call = self._copy_write_call(keys, target_thread_id, dst.tag, ttl, phase, read)
+                (reply,) = await self._batch(
+                    [evalsha(SCRIPTS.copy_write, call)], write=True, what="copy_thread"
+                )
+                if staged:
+                    done.record(reply)
+                else:
+                    page = CopyPage()
+                    page.record(reply)
+                    await self._copy_index(dst, page)
+        return done
+
+    async def _copy_index(self, dst: ThreadKeys, page: CopyPage) -> None:
+        """Add copied checkpoints to the target's bucket of the indexes across threads."""
+        for call in self._copy_index_calls(dst, page):
+            (due,) = await self._batch([evalsha(SCRIPTS.bucket, call)], write=True, what="copy")
             if due:
-                await self._settle(self._bucket(tk), due)
+                await self._settle(self._bucket(dst), due)
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Delete the checkpoints (and their writes) whose metadata ``run_id`` is in run_ids."""
@@ -664,8 +719,14 @@ class AsyncRedisSaver(AsyncSaverMixin):
     async def aget_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]
     ) -> Mapping[str, DeltaChannelHistory]:
-        """Writes and seed of each channel along the parent chain, in one round trip."""
+        """Writes and seed of each channel along the parent chain.
+
+        One round trip per ``ScriptBudget.walk`` ancestors (plus their pending writes): each
+        script call walks a slice of the chain and hands back where it stopped.
+        """
         if not channels:
             return {}
-        reply = await self._eval(SCRIPTS.delta_history, self._delta_call(config, channels))
-        return self._decode_delta(config, channels, reply)
+        walk = self._delta_walk(config, channels)
+        while walk.advance(await self._eval(SCRIPTS.delta_history, walk.call())):
+            pass
+        return self._decode_delta(config, channels, walk.ancestors)

@@ -1,26 +1,36 @@
--- get_delta_channel_history: walk the parent chain of one checkpoint in a single call.
--- KEYS: the thread's ten keys.  ARGV: N, cid or '' (latest), then channel names.
--- Returns {{ {write blobs for the channels still open}, {channel, value blob, ...} } per ancestor},
--- nearest ancestor first.  A channel closes at the first ancestor holding a stored value for it.
-local ns_e, cid = ARGV[1], ARGV[2]
-if cid == '' then
-  cid = latest_cid(KEYS, ns_e)
-  if not cid then return {} end
+-- get_delta_channel_history: walk the parent chain of one checkpoint, a slice of it per call.
+-- KEYS: the thread's ten keys.  ARGV: N, cid or '' (latest), 's' (start: walk from the parent of
+-- cid) or 'c' (continue: walk from cid itself), budget (ancestors plus pending writes read),
+-- then the channels still open.
+-- Returns {{{ {write blobs for the channels still open}, {channel, value blob, ...} } per
+-- ancestor, nearest first}, the next ancestor to read ('' when the walk is over), {channels
+-- still open}}.  A channel closes at the first ancestor holding a stored value for it.
+local ns_e, cid, how, budget = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local cur
+if how == 'c' then
+  cur = cid
+else
+  if cid == '' then
+    cid = latest_cid(KEYS, ns_e)
+    if not cid then return {{}, '', {}} end
+  end
+  local m = redis.call('HGET', KEYS[K_M], ns_e .. NUL .. cid)
+  if not m then return {{}, '', {}} end
+  cur = cmsgpack.unpack(m)[1]
 end
-local m = redis.call('HGET', KEYS[K_M], ns_e .. NUL .. cid)
-if not m then return {} end
 local open, n_open = {}, 0
-for i = 3, #ARGV do
+for i = 5, #ARGV do
   if not open[ARGV[i]] then open[ARGV[i]] = true; n_open = n_open + 1 end
 end
-local out = {}
-local cur = cmsgpack.unpack(m)[1]
-while cur ~= '' and n_open > 0 do
+local out, used = {}, 0
+while cur ~= '' and n_open > 0 and used < budget do
   local mb = redis.call('HGET', KEYS[K_M], ns_e .. NUL .. cur)
-  if not mb then break end
+  if not mb then cur = ''; break end
   local meta = cmsgpack.unpack(mb)
   local writes = {}
-  for _, blob in ipairs(writes_of(KEYS, ns_e, cur)) do
+  local blobs = writes_of(KEYS, ns_e, cur)
+  used = used + 1 + #blobs
+  for _, blob in ipairs(blobs) do
     if open[write_channel(blob)] then writes[#writes + 1] = blob end
   end
   local seeds = {}
@@ -37,4 +47,11 @@ while cur ~= '' and n_open > 0 do
   out[#out + 1] = {writes, seeds}
   cur = meta[1]
 end
-return out
+if n_open == 0 then cur = '' end
+local still = {}
+if cur ~= '' then
+  for i = 5, #ARGV do
+    if open[ARGV[i]] then still[#still + 1] = ARGV[i]; open[ARGV[i]] = nil end
+  end
+end
+return {out, cur, still}

@@ -25,6 +25,12 @@ class ScriptBudget:
 
     entries: int = 512
 
+    @property
+    def checkpoints(self) -> int:
+        """Checkpoints one slice of prune / delete_for_runs drops (each costs about as much as
+        four entries: its records, index entries, writes and bucket entries)."""
+        return max(1, self.entries // 4)
+
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

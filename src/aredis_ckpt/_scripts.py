@@ -43,6 +43,8 @@ class _Scripts:
         self.delete_thread = _load("delete_thread")
         self.prune = _load("prune")
         self.delete_runs = _load("delete_runs")
+        self.drain = _load("drain")
+        self.gc = _load("gc")
         self.copy_thread = _load("copy_thread")
         self.export_thread = _load("export_thread")
         self.import_thread = _load("import_thread")

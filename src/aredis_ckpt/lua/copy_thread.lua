@@ -8,6 +8,8 @@ for i = 1, 10 do dst[i] = KEYS[10 + i] end
 local tag = ARGV[2]
 local bix = bucket_index(21)
 redis.call('SET', dst[K_T], ARGV[1])
+-- a value GC of the target in progress marks again, seeing the copied checkpoints
+redis.call('DEL', thread_base(dst) .. 'gs')
 for _, i in ipairs({K_N, K_C, K_M, K_V, K_W}) do
   chunked('HSET', dst[i], redis.call('HGETALL', KEYS[i]), 1, 2)
 end

@@ -19,6 +19,7 @@ import redis
 
 from aredis_ckpt import RedisSaver
 from aredis_ckpt._base import PutOp, WritesOp
+from aredis_ckpt._scripts import SCRIPTS
 from aredis_ckpt._server import RedisServer
 
 THREAD = "big"
@@ -81,6 +82,12 @@ def measure(url: str, n: int, op: str) -> dict[str, Any]:
         log = admin.slowlog_get(1_000_000)
         scripts = [e for e in log if e["command"].split(b" ")[0].upper() in (b"EVALSHA", b"EVAL")]
         left = admin.dbsize()
+        shas = {script.sha.encode(): script.name for script in SCRIPTS.all()}
+        by_script: dict[str, list[float]] = {}
+        for e in scripts:
+            parts = e["command"].split(b" ")
+            name = shas.get(parts[1], "?") if len(parts) > 1 else "?"
+            by_script.setdefault(name, []).append(e["duration"] / 1000)
     return {
         "n": n,
         "op": op,
@@ -90,6 +97,12 @@ def measure(url: str, n: int, op: str) -> dict[str, Any]:
         "sum_script_ms": round(sum(e["duration"] for e in scripts) / 1000, 1),
         "wall_ms": round(wall * 1000, 1),
         "keys_left": left,
+        # per script: calls, mean ms, 99th percentile ms, max ms
+        "by_script": {
+            k: (len(v), round(sum(v) / len(v), 2), round(sorted(v)[int(0.99 * (len(v) - 1))], 2),
+                round(max(v), 2))
+            for k, v in sorted(by_script.items())
+        },
     }
 
 

@@ -923,9 +923,8 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         )
 
     def _delete_runs_job(self, tag: bytes, runs: Sequence[bytes]) -> MaintenanceJob:
-        return MaintenanceJob(
-            ThreadKeys(self._pk.prefix, tag), ["drain", "runs", "gc"], runs=list(runs)
-        )
+        phases = ["drain", "runs", "gc"] if runs else ["drain", "gc"]
+        return MaintenanceJob(ThreadKeys(self._pk.prefix, tag), phases, runs=list(runs))
 
     @staticmethod
     def _check_thread_ids(thread_ids: Sequence[str], what: str) -> list[str]:

@@ -28,8 +28,8 @@ class ScriptBudget:
     @property
     def checkpoints(self) -> int:
         """Checkpoints one slice of prune / delete_for_runs drops (each costs about as much as
-        four entries: its records, index entries, writes and bucket entries)."""
-        return max(1, self.entries // 4)
+        eight entries: its records, index entries, writes and bucket entries)."""
+        return max(1, self.entries // 8)
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():

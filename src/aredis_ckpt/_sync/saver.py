@@ -657,11 +657,17 @@ class RedisSaver(SaverMixin):
             return
         self._require_global("delete_for_runs")
         sets = [b.run(run) for run in runs for b in self._pk.buckets]
+        # with the threads whose maintenance an interrupted call left unfinished (a value GC
+        # of a thread already out of the runs' sets): a repeated call finishes it
+        sets += [b.todo for b in self._pk.buckets]
         members = self._batch([Command(("SMEMBERS", key), key) for key in sets])
         by_thread: dict[bytes, builtins.list[bytes]] = {}
+        width = len(self._pk.buckets)
         for i, tags in enumerate(members):
             for tag in tags:
-                by_thread.setdefault(tag, []).append(runs[i // len(self._pk.buckets)])
+                runs_of = by_thread.setdefault(tag, [])
+                if i < len(runs) * width:
+                    runs_of.append(runs[i // width])
         jobs = [self._delete_runs_job(tag, runs_of) for tag, runs_of in by_thread.items()]
         with self._naming("delete_for_runs", None):
             self._run_jobs(jobs, "delete_for_runs")

@@ -99,8 +99,12 @@ def measure(url: str, n: int, op: str) -> dict[str, Any]:
         "keys_left": left,
         # per script: calls, mean ms, 99th percentile ms, max ms
         "by_script": {
-            k: (len(v), round(sum(v) / len(v), 2), round(sorted(v)[int(0.99 * (len(v) - 1))], 2),
-                round(max(v), 2))
+            k: (
+                len(v),
+                round(sum(v) / len(v), 2),
+                round(sorted(v)[int(0.99 * (len(v) - 1))], 2),
+                round(max(v), 2),
+            )
             for k, v in sorted(by_script.items())
         },
     }

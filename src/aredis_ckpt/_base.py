@@ -859,9 +859,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         if phase == "gc":
             return SCRIPTS.gc, ScriptCall(keys, [tk.tag, budget.entries])
         if phase == "runs":
-            return SCRIPTS.delete_runs, ScriptCall(
-                keys, [tk.tag, budget.checkpoints, *job.runs]
-            )
+            return SCRIPTS.delete_runs, ScriptCall(keys, [tk.tag, budget.checkpoints, *job.runs])
         if phase == "prune_n":
             args: list[Arg] = [tk.tag, job.keep, budget.checkpoints, b"n", job.cursor or b"0"]
         else:

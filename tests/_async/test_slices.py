@@ -19,6 +19,7 @@ from langgraph.checkpoint.base.id import uuid6
 from aredis_ckpt import AsyncRedisSaver, ScriptBudget
 from aredis_ckpt._base import MaintenanceJob
 from aredis_ckpt._keys import escape, key_part, value_field
+
 from .conftest import SaverFactory
 
 NAMESPACES = ("", "sub:1", "sub|2")
@@ -133,8 +134,13 @@ async def check(saver: AsyncRedisSaver, model: Model, threads: list[str], exact:
             assert tup.checkpoint["channel_values"] == stored.values, key
             assert sorted(tup.pending_writes or []) == sorted(stored.writes), key
         if exact:
-            assert {(t.config["configurable"]["checkpoint_ns"], t.config["configurable"][
-                "checkpoint_id"]) for t in listed} == set(want)
+            assert {
+                (
+                    t.config["configurable"]["checkpoint_ns"],
+                    t.config["configurable"]["checkpoint_id"],
+                )
+                for t in listed
+            } == set(want)
             for ns in NAMESPACES:
                 latest = await saver.aget_tuple(cfg(tid, ns))
                 cids = sorted(c for (n, c) in want if n == ns)
@@ -147,15 +153,16 @@ async def check(saver: AsyncRedisSaver, model: Model, threads: list[str], exact:
             assert set(await saver._redis.hkeys(keys[1])) == {key_part(n) for (n, _) in want}
     if exact:
         everywhere = {
-            (t.config["configurable"]["thread_id"], t.config["configurable"]["checkpoint_ns"],
-             t.config["configurable"]["checkpoint_id"])
+            (
+                t.config["configurable"]["thread_id"],
+                t.config["configurable"]["checkpoint_ns"],
+                t.config["configurable"]["checkpoint_id"],
+            )
             async for t in saver.alist(None)
         }
         assert everywhere == set(model.checkpoints)
         for run in RUNS:
-            holders = {
-                b.decode() for b in await run_members(saver, run)
-            }
+            holders = {b.decode() for b in await run_members(saver, run)}
             assert holders == {
                 key_part(s.thread).decode() for s in model.checkpoints.values() if s.run == run
             }
@@ -361,7 +368,9 @@ async def test_a_put_during_the_value_gc_keeps_its_values(make_saver: SaverFacto
         assert await leftovers(saver) == []
         model.prune(["a"], 1)
         # the garbage did go: what remains is what the kept checkpoints and the fork reference
-        referenced = model.fields("a") | {value_field(b"%", ch, v) for ch, v in old.versions.items()}
+        referenced = model.fields("a") | {
+            value_field(b"%", ch, v) for ch, v in old.versions.items()
+        }
         assert set(await saver._redis.hkeys(saver._thread("a").all[4])) == referenced
 
 

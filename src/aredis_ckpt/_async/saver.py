@@ -591,9 +591,9 @@ class AsyncRedisSaver(AsyncSaverMixin):
             for job, phase, reply in zip(active, phases, replies, strict=True):
                 members, runs = self._job_advance(job, reply)
                 op = "forget" if phase == "delete" else "remove"
-                call = self._bucket_call(job.tk, op, remove=members, remove_runs=runs)
-                if call is not None:
-                    bucket.append(evalsha(SCRIPTS.bucket, call))
+                apply = self._bucket_call(job.tk, op, remove=members, remove_runs=runs)
+                if apply is not None:
+                    bucket.append(evalsha(SCRIPTS.bucket, apply))
             if bucket:
                 await self._batch(bucket, write=True, what=what)
             active = [job for job in active if job.phases]

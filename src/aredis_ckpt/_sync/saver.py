@@ -587,9 +587,9 @@ class RedisSaver(SaverMixin):
             for job, phase, reply in zip(active, phases, replies, strict=True):
                 members, runs = self._job_advance(job, reply)
                 op = "forget" if phase == "delete" else "remove"
-                call = self._bucket_call(job.tk, op, remove=members, remove_runs=runs)
-                if call is not None:
-                    bucket.append(evalsha(SCRIPTS.bucket, call))
+                apply = self._bucket_call(job.tk, op, remove=members, remove_runs=runs)
+                if apply is not None:
+                    bucket.append(evalsha(SCRIPTS.bucket, apply))
             if bucket:
                 self._batch(bucket, write=True, what=what)
             active = [job for job in active if job.phases]

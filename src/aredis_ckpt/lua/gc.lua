@@ -16,18 +16,25 @@ if redis.call('EXISTS', gd) == 1 and state ~= 's' then
   local lo = '-'
   if state then lo = '(' .. string.sub(state, 2) end
   local members = redis.call('ZRANGEBYLEX', KEYS[K_I], lo, '+', 'LIMIT', 0, budget)
+  -- at most `budget` checkpoints and about 4 x budget referenced fields per slice
+  local live, seen, fields, last = {}, {}, 0, #members
   if #members > 0 then
-    local live, seen = {}, {}
-    for _, m in ipairs(hmget_all(KEYS[K_M], members)) do
+    for x, m in ipairs(hmget_all(KEYS[K_M], members)) do
       if m then
         for _, f in ipairs(cmsgpack.unpack(m)[3]) do
+          fields = fields + 1
           if not seen[f] then seen[f] = true; live[#live + 1] = f end
         end
       end
+      if fields >= 4 * budget then last = x; break end
     end
     chunked('SREM', gd, live)
   end
-  if #members < budget then state = 's' else state = 'c' .. members[#members] end
+  if last == #members and #members < budget then
+    state = 's'
+  else
+    state = 'c' .. members[last]
+  end
   redis.call('SET', gs, state)
   local ttl = redis.call('PTTL', gd)
   if ttl > 0 then redis.call('PEXPIRE', gs, ttl) end

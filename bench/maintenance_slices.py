@@ -6,7 +6,7 @@ times ``delete_thread``, ``prune(keep_last=1)`` and ``delete_for_runs`` (half th
 a freshly built thread: the longest single script (SLOWLOG with ``slowlog-log-slower-than 0``),
 the number of scripts, and the wall time of the call.
 
-    PYTHONPATH=src python bench/maintenance_slices.py 20000 100000
+    PYTHONPATH=src python bench/maintenance_slices.py 20000 100000 [--ops prune,delete_thread]
 """
 
 from __future__ import annotations
@@ -111,10 +111,16 @@ def measure(url: str, n: int, op: str) -> dict[str, Any]:
 
 
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [20000]
+    args = sys.argv[1:]
+    ops = ["delete_thread", "prune", "delete_for_runs"]
+    if "--ops" in args:
+        at = args.index("--ops")
+        ops = args[at + 1].split(",")
+        del args[at : at + 2]
+    sizes = [int(a) for a in args] or [20000]
     with RedisServer() as server:
         for n in sizes:
-            for op in ("delete_thread", "prune", "delete_for_runs"):
+            for op in ops:
                 print(measure(server.url, n, op), flush=True)
 
 

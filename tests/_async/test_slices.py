@@ -423,3 +423,65 @@ async def saver_prune_check(saver: AsyncRedisSaver, model: Model) -> None:
     await check(saver, model, ["s"], exact=True)
     await saver.aprune(["s"])
     await check(saver, model, ["s"], exact=True)
+
+
+async def test_a_copy_into_a_thread_mid_gc_restarts_the_mark(make_saver: SaverFactory) -> None:
+    """copy_thread merges checkpoints (and their values) into a thread whose GC already marked
+    them as unreferenced: the mark restarts, so the copied checkpoints keep their values."""
+    async with make_saver(script_budget=ScriptBudget(entries=2)) as saver:
+        model = await setup_threads(saver, 12)
+        await saver.acopy_thread("a", "backup")
+        real = saver._job_call
+
+        def job_call(job: MaintenanceJob) -> Any:
+            if job.phases[0] == "gc":
+                raise Interrupted("gc")
+            return real(job)
+
+        saver._job_call = job_call  # type: ignore[method-assign]
+        with pytest.raises(Interrupted):
+            await saver.aprune(["a"], keep_last=1)
+        restore(saver)
+        gs = saver._thread("a").base + b"gs"
+        job = MaintenanceJob(saver._thread("a"), ["gc"])
+        while await saver._redis.get(gs) != b"s":  # marked to the end: sweeping next
+            await saver._eval(*saver._job_call(job))
+        await saver.acopy_thread("backup", "a")  # every dropped checkpoint comes back
+        await saver.aresume_maintenance()
+        await saver.adelete_thread("backup")
+        await check(saver, model, ["a", "b:{x}", ""], exact=True)
+        assert await leftovers(saver) == []
+
+
+async def test_slices_without_the_index_across_threads(make_saver: SaverFactory) -> None:
+    async with make_saver(script_budget=ScriptBudget(entries=2), global_index=False) as saver:
+        model = Model()
+        for tid in ("a", "b"):
+            await build(saver, model, tid, 12)
+        model_history.update(model.checkpoints)
+        await saver.aprune(["a"], keep_last=2)
+        model.prune(["a"], 2)
+        for tid in ("a", "b"):
+            want = model.of(tid)
+            listed = [t async for t in saver.alist({"configurable": {"thread_id": tid}})]
+            assert {
+                (
+                    t.config["configurable"]["checkpoint_ns"],
+                    t.config["configurable"]["checkpoint_id"],
+                )
+                for t in listed
+            } == set(want)
+            for tup in listed:
+                conf = tup.config["configurable"]
+                assert (
+                    tup.checkpoint["channel_values"]
+                    == want[(conf["checkpoint_ns"], conf["checkpoint_id"])].values
+                )
+            keys = saver._thread(tid).all
+            assert set(await saver._redis.hkeys(keys[4])) == model.fields(tid)
+        await saver.adelete_thread("a")
+        await saver.adelete_thread("b")
+        found = []
+        async for key in saver._redis.scan_iter(match=saver.key_prefix + ":*", count=1000):
+            found.append(key)
+        assert found == [saver._pk.schema]

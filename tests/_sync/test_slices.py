@@ -425,3 +425,65 @@ def saver_prune_check(saver: RedisSaver, model: Model) -> None:
     check(saver, model, ["s"], exact=True)
     saver.prune(["s"])
     check(saver, model, ["s"], exact=True)
+
+
+def test_a_copy_into_a_thread_mid_gc_restarts_the_mark(make_saver: SaverFactory) -> None:
+    """copy_thread merges checkpoints (and their values) into a thread whose GC already marked
+    them as unreferenced: the mark restarts, so the copied checkpoints keep their values."""
+    with make_saver(script_budget=ScriptBudget(entries=2)) as saver:
+        model = setup_threads(saver, 12)
+        saver.copy_thread("a", "backup")
+        real = saver._job_call
+
+        def job_call(job: MaintenanceJob) -> Any:
+            if job.phases[0] == "gc":
+                raise Interrupted("gc")
+            return real(job)
+
+        saver._job_call = job_call  # type: ignore[method-assign]
+        with pytest.raises(Interrupted):
+            saver.prune(["a"], keep_last=1)
+        restore(saver)
+        gs = saver._thread("a").base + b"gs"
+        job = MaintenanceJob(saver._thread("a"), ["gc"])
+        while saver._redis.get(gs) != b"s":  # marked to the end: sweeping next
+            saver._eval(*saver._job_call(job))
+        saver.copy_thread("backup", "a")  # every dropped checkpoint comes back
+        saver.resume_maintenance()
+        saver.delete_thread("backup")
+        check(saver, model, ["a", "b:{x}", ""], exact=True)
+        assert leftovers(saver) == []
+
+
+def test_slices_without_the_index_across_threads(make_saver: SaverFactory) -> None:
+    with make_saver(script_budget=ScriptBudget(entries=2), global_index=False) as saver:
+        model = Model()
+        for tid in ("a", "b"):
+            build(saver, model, tid, 12)
+        model_history.update(model.checkpoints)
+        saver.prune(["a"], keep_last=2)
+        model.prune(["a"], 2)
+        for tid in ("a", "b"):
+            want = model.of(tid)
+            listed = [t for t in saver.list({"configurable": {"thread_id": tid}})]
+            assert {
+                (
+                    t.config["configurable"]["checkpoint_ns"],
+                    t.config["configurable"]["checkpoint_id"],
+                )
+                for t in listed
+            } == set(want)
+            for tup in listed:
+                conf = tup.config["configurable"]
+                assert (
+                    tup.checkpoint["channel_values"]
+                    == want[(conf["checkpoint_ns"], conf["checkpoint_id"])].values
+                )
+            keys = saver._thread(tid).all
+            assert set(saver._redis.hkeys(keys[4])) == model.fields(tid)
+        saver.delete_thread("a")
+        saver.delete_thread("b")
+        found = []
+        for key in saver._redis.scan_iter(match=saver.key_prefix + ":*", count=1000):
+            found.append(key)
+        assert found == [saver._pk.schema]

@@ -651,7 +651,11 @@ class RedisSaver(SaverMixin):
                 self._settle(self._bucket(tk), due)
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
-        """Delete the checkpoints (and their writes) whose metadata ``run_id`` is in run_ids."""
+        """Delete the checkpoints (and their writes) whose metadata ``run_id`` is in run_ids.
+
+        Works in bounded slices (whole checkpoints each; see docs/reliability.md) and also
+        finishes maintenance an interrupted earlier call left.
+        """
         runs = self._run_keys(run_ids)
         if not runs:
             return
@@ -681,7 +685,9 @@ class RedisSaver(SaverMixin):
     ) -> None:
         """Keep the latest checkpoint (or ``keep_last`` of them) per namespace, or delete all.
 
-        Values no kept checkpoint references and writes of dropped checkpoints go too.
+        Values no kept checkpoint references and writes of dropped checkpoints go too.  Works in
+        bounded slices, oldest checkpoints first, whole checkpoints each; values go last, once
+        no checkpoint references them (see docs/reliability.md, "Bounded server time").
         """
         keep = self._prune_keep(strategy, keep_last)
         ids = self._check_thread_ids(thread_ids, "prune")

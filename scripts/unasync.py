@@ -70,6 +70,7 @@ COMMON = {
     "acopy_thread": "copy_thread",
     "adelete_for_runs": "delete_for_runs",
     "aprune": "prune",
+    "aresume_maintenance": "resume_maintenance",
     "asetup": "setup",
     "aget_delta_channel_history": "get_delta_channel_history",
     "aclose": "close",

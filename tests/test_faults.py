@@ -462,15 +462,17 @@ class World:
             limit = rng.choice([None, 1, 3])
             return Op("list", (target,), {"limit": limit}, write=False)
         tid = rng.choice(existing)[0]["thread_id"]
+        # delete_thread and prune run in bounded slices (docs/reliability.md): a cut may leave
+        # them half done (whole checkpoints only); the retry below finishes them
         if kind == "delete_thread":
-            return Op("delete_thread", (tid,))
+            return Op("delete_thread", (tid,), atomic=False)
         if kind == "copy":
             # (a copy onto itself sends nothing: no byte to cut)
             dst = rng.choice([t for t in THREADS if t != tid])
             # pages of short scripts, then a publish: a cut may leave it half done
             return Op("copy_thread", (tid, dst), atomic=False)
         if kind == "prune":
-            return Op("prune", ([tid],), {"keep_last": 2})
+            return Op("prune", ([tid],), {"keep_last": 2}, atomic=False)
         runs = [rng.choice(RUNS)]
         # several scripts (one per thread holding the run): a cut may leave it half done
         return Op("delete_for_runs", (runs,), atomic=False)

@@ -26,6 +26,7 @@ nothing but the schema record may remain.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from collections.abc import Sequence
@@ -299,6 +300,7 @@ def make_machine(url: str, saver_kwargs: dict[str, Any], stats: dict[str, int]) 
             meta=metadata,
             int_versions=st.booleans(),
             ttl=st.sampled_from([None, {"default_ttl": 5, "refresh_on_read": True}]),
+            entries=st.sampled_from([None, 2, 3]),
         )
         def seed(
             self,
@@ -307,16 +309,25 @@ def make_machine(url: str, saver_kwargs: dict[str, Any], stats: dict[str, int]) 
             meta: dict[str, Any],
             int_versions: bool,
             ttl: dict[str, Any] | None,
+            entries: int | None,
         ) -> None:
             """Start from a few short histories, each with a task's writes on its head.
 
             Half the runs use a TTL (minutes: nothing expires during the test), so every write
-            and read also refreshes expiries.
+            and read also refreshes expiries.  Two thirds use tiny script budgets, so deletes,
+            prunes and delete_for_runs run in many slices.
             """
             self.int_versions = int_versions
-            if ttl is not None:
+            if ttl is not None or entries is not None:
+                # the sliced run's tiny budget, with the drawn slice size for delete and prune
+                kwargs = dict(saver_kwargs)
+                budget = kwargs.pop("script_budget", None)
+                if entries is not None:
+                    budget = dataclasses.replace(budget or ScriptBudget(), entries=entries)
                 self.saver.close()
-                self.saver = RedisSaver(url, key_prefix=self.prefix, ttl=ttl, **saver_kwargs)
+                self.saver = RedisSaver(
+                    url, key_prefix=self.prefix, ttl=ttl, script_budget=budget, **kwargs
+                )
             for tid, ns, n in places:
                 for i in range(n):
                     latest = max(self.model.storage.get(tid, {}).get(ns, {}), default=None)

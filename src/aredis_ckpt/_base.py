@@ -7,6 +7,7 @@ the key names, script arguments, validation and decoding of replies all live her
 from __future__ import annotations
 
 import logging
+import os
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,7 +56,7 @@ from aredis_ckpt._keys import (
     write_field_suffix,
 )
 from aredis_ckpt._limits import check_limit_option, check_request, size_of
-from aredis_ckpt._scripts import SCRIPTS
+from aredis_ckpt._scripts import SCRIPTS, LuaScript
 from aredis_ckpt.errors import (
     CorruptedDataError,
     ReplicationError,
@@ -67,6 +68,7 @@ from aredis_ckpt.errors import (
 __all__ = [
     "BaseRedisSaver",
     "ListQuery",
+    "MaintenanceJob",
     "PutOp",
     "PutPlan",
     "ScriptCall",
@@ -117,6 +119,25 @@ class WritesOp:
     writes: Sequence[tuple[str, Any]]
     task_id: str
     task_path: str = ""
+
+
+@dataclass
+class MaintenanceJob:
+    """One thread's share of delete_thread / prune / delete_for_runs, run a slice at a time.
+
+    ``phases`` still to run, each a slice script called until it reports it is done:
+    ``delete`` (the thread vanishes: delete_thread.lua), ``drain`` (bucket entries of deleted
+    incarnations: drain.lua), ``prune_n`` / ``prune_w`` (checkpoints beyond ``keep``, then
+    orphaned writes: prune.lua), ``runs`` (checkpoints of ``runs``: delete_runs.lua), ``gc``
+    (values no checkpoint references: gc.lua).  ``cursor`` is where the phase resumes.
+    """
+
+    tk: ThreadKeys
+    phases: list[str]
+    keep: int = 0
+    runs: list[bytes] = field(default_factory=list)
+    cursor: bytes = b""
+    slices: int = 0
 
 
 @dataclass
@@ -878,11 +899,45 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
 
     # ------------------------------------------------------------------ deletes, copies
 
-    def _delete_thread_call(self, thread_id: str) -> ScriptCall:
+    def _delete_job(self, thread_id: str) -> MaintenanceJob:
         if not isinstance(thread_id, str):
             raise TypeError(f"delete_thread: thread_id must be a str, got {thread_id!r}")
-        tk = self._thread(thread_id)
-        return ScriptCall(tk.all + self._bucket_keys(tk), [tk.tag])
+        return MaintenanceJob(self._thread(thread_id), ["delete", "drain"])
+
+    def _job_call(self, job: MaintenanceJob) -> tuple[LuaScript, ScriptCall]:
+        """The slice script a maintenance job runs next (see ``MaintenanceJob``)."""
+        tk, phase, budget = job.tk, job.phases[0], self._budget
+        keys = tk.all + self._bucket_keys(tk)
+        if phase == "delete":
+            nonce = os.urandom(8).hex().encode()
+            return SCRIPTS.delete_thread, ScriptCall(
+                keys, [tk.tag, nonce, b"1" if self._global else b"0"]
+            )
+        if phase == "drain":
+            return SCRIPTS.drain, ScriptCall(keys, [tk.tag, budget.entries])
+        if phase == "gc":
+            return SCRIPTS.gc, ScriptCall(keys, [tk.tag, budget.entries])
+        if phase == "runs":
+            return SCRIPTS.delete_runs, ScriptCall(keys, [tk.tag, budget.checkpoints, *job.runs])
+        if phase == "prune_n":
+            args: list[Arg] = [tk.tag, job.keep, budget.checkpoints, b"n", job.cursor or b"0"]
+        else:
+            args = [tk.tag, job.keep, budget.entries, b"w", job.cursor or b"-"]
+        return SCRIPTS.prune, ScriptCall(keys, args)
+
+    @staticmethod
+    def _job_advance(job: MaintenanceJob, reply: Sequence[Any]) -> tuple[list[bytes], list[bytes]]:
+        """Advance a job by a slice's reply; the bucket members and runs it reports (cluster)."""
+        nxt, members, runs = reply
+        job.slices += 1
+        if not nxt:
+            job.phases.pop(0)
+            job.cursor = b""
+        elif job.phases[0] == "runs":
+            job.runs = job.runs[int(nxt) :]
+        elif job.phases[0] in ("prune_n", "prune_w"):
+            job.cursor = nxt
+        return list(members), list(runs)
 
     def _copy_threads(self, source: str, target: str) -> tuple[ThreadKeys, ThreadKeys]:
         for name, tid in (("source_thread_id", source), ("target_thread_id", target)):
@@ -964,15 +1019,16 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             raise ValueError(f"prune: keep_last must be an int >= 1, got {keep_last!r}")
         return keep_last
 
-    def _prune_call(self, thread_id: str, keep: int) -> ScriptCall:
+    def _prune_job(self, thread_id: str, keep: int) -> MaintenanceJob:
         if not isinstance(thread_id, str):
             raise TypeError(f"prune: thread ids must be str, got {thread_id!r}")
-        tk = self._thread(thread_id)
-        return ScriptCall(tk.all + self._bucket_keys(tk), [tk.tag, keep])
+        return MaintenanceJob(
+            self._thread(thread_id), ["drain", "prune_n", "prune_w", "gc"], keep=keep
+        )
 
-    def _delete_runs_call(self, tag: bytes, runs: Sequence[bytes]) -> ScriptCall:
-        tk = ThreadKeys(self._pk.prefix, tag)
-        return ScriptCall(tk.all + self._bucket_keys(tk), [tag, *runs])
+    def _delete_runs_job(self, tag: bytes, runs: Sequence[bytes]) -> MaintenanceJob:
+        phases = ["drain", "runs", "gc"] if runs else ["drain", "gc"]
+        return MaintenanceJob(ThreadKeys(self._pk.prefix, tag), phases, runs=list(runs))
 
     @staticmethod
     def _check_thread_ids(thread_ids: Sequence[str], what: str) -> list[str]:

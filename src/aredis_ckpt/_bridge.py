@@ -96,8 +96,14 @@ class AsyncSaverMixin(LoopBridge, BaseRedisSaver):
     ) -> None:
         raise NotImplementedError
 
+    async def aresume_maintenance(self) -> int:
+        raise NotImplementedError
+
     def setup(self) -> None:
         self._bridge("setup", self.asetup())
+
+    def resume_maintenance(self) -> int:
+        return self._bridge("resume_maintenance", self.aresume_maintenance())
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         return self._bridge("get_tuple", self.aget_tuple(config))
@@ -182,8 +188,14 @@ class SaverMixin(BaseRedisSaver):
     ) -> None:
         raise NotImplementedError
 
+    def resume_maintenance(self) -> int:
+        raise NotImplementedError
+
     async def asetup(self) -> None:
         raise _refuse("asetup")
+
+    async def aresume_maintenance(self) -> int:
+        raise _refuse("aresume_maintenance")
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         raise _refuse("aget_tuple")

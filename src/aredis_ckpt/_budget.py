@@ -46,6 +46,12 @@ class ScriptBudget:
     walk: int = 256
     list_scan: int = LIST_SCAN_BUDGET
 
+    @property
+    def checkpoints(self) -> int:
+        """Checkpoints one slice of prune / delete_for_runs drops (each costs about as much as
+        eight entries: its records, index entries, writes and bucket entries)."""
+        return max(1, self.entries // 8)
+
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

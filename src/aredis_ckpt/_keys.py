@@ -22,6 +22,14 @@ script even on a cluster::
     P:{T}:wx   ZSET    the same names as ``w``, to range over one checkpoint's writes
     P:{T}:r    ZSET    <run>\\0N\\0cid (checkpoints by run id)
 
+Maintenance in slices (docs/reliability.md, "Bounded server time") adds, in the same slot::
+
+    P:{T}:gd              SET     value GC candidates (fields of dropped checkpoints)
+    P:{T}:gs              STRING  the value GC's progress (mark cursor, or sweeping)
+    P:{T}:x               SET     nonces of deleted incarnations still draining
+    P:{T}:x:<nonce>:j     ZSET    a deleted incarnation's j, renamed aside (drained by popping)
+    P:{T}:x:<nonce>:r     ZSET    its r, likewise
+
 The indexes across threads (``list(None)``, ``delete_for_runs``, TTL bookkeeping) are split into
 ``BUCKETS`` buckets.  A thread belongs to bucket ``slot(T) // BLOCK``: the block of ``BLOCK``
 cluster slots its own slot falls in.  Bucket ``b``'s keys carry the tag ``BUCKET_TAGS[b]``,
@@ -33,6 +41,8 @@ all) its own threads, so a ``put`` usually touches one node::
     P:{B}:run:<run>   SET   T of each of the bucket's threads holding checkpoints of the run
     P:{B}:exp         ZSET  T -> expiry (ms, server clock) of threads written with a TTL
     P:{B}:gm:<T>      SET   the thread's entries in ix ("c" + member) and run sets ("r" + run)
+    P:{B}:todo        SET   T of each of the bucket's threads with maintenance left unfinished
+                            (a delete still draining, a value GC; see docs/reliability.md)
 
 ``exp`` is written by ``put`` only; a thread it names as due is removed from the bucket only
 once its keys are really gone (a thread kept alive by reads or pending writes is rescheduled).
@@ -172,7 +182,7 @@ def validate_prefix(prefix: str) -> bytes:
 class BucketKeys:
     """The keys of one bucket of the indexes across threads (all in one cluster slot)."""
 
-    __slots__ = ("base", "exp", "index", "number", "tag")
+    __slots__ = ("base", "exp", "index", "number", "tag", "todo")
 
     def __init__(self, prefix: bytes, number: int) -> None:
         self.number = number
@@ -180,6 +190,7 @@ class BucketKeys:
         self.base = prefix + b":{" + self.tag + b"}:"
         self.index = self.base + b"ix"
         self.exp = self.base + b"exp"
+        self.todo = self.base + b"todo"
 
     def run(self, run_e: bytes) -> bytes:
         return self.base + b"run:" + run_e

@@ -46,6 +46,8 @@ class _Scripts:
         self.copy_read = _load("copy_read")
         self.copy_write = _load("copy_write")
         self.copy_publish = _load("copy_publish")
+        self.drain = _load("drain")
+        self.gc = _load("gc")
         self.export_thread = _load("export_thread")
         self.import_thread = _load("import_thread")
         self.bucket = _load("bucket")

@@ -30,6 +30,7 @@ from aredis_ckpt._async.upgrade import aupgrade
 from aredis_ckpt._base import (
     CopyPage,
     ListQuery,
+    MaintenanceJob,
     PutOp,
     PutPlan,
     WritesOp,
@@ -322,6 +323,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         with self._naming("setup", None):
             await aupgrade(self)
         self._schema_ok = True
+        await self.aresume_maintenance()
         self._apply_server_facts(await read_server_facts(self._redis))
         logger.debug("setup done for prefix %r", self.key_prefix)
 
@@ -562,13 +564,70 @@ class AsyncRedisSaver(AsyncSaverMixin):
         return out
 
     async def adelete_thread(self, thread_id: str) -> None:
-        """Delete every checkpoint, value and write of the thread, in every namespace."""
-        call = self._delete_thread_call(thread_id)
+        """Delete every checkpoint, value and write of the thread, in every namespace.
+
+        The thread vanishes at once (one O(1) script); its entries in the indexes across
+        threads are then removed in bounded slices (see docs/reliability.md).
+        """
+        job = self._delete_job(thread_id)
         with self._naming("delete_thread", thread_id):
-            (reply,) = await self._batch(
-                [evalsha(SCRIPTS.delete_thread, call)], write=True, what="delete_thread"
+            await self._run_jobs([job], "delete_thread")
+
+    async def _run_jobs(self, jobs: Sequence[MaintenanceJob], what: str) -> None:
+        """Run maintenance jobs a slice at a time: each round sends one slice script per
+        unfinished job in one batch; on a cluster the bucket changes the slices report follow
+        in a second batch.  Every slice is idempotent, so an interrupted run is finished by
+        the next one on the thread, or by ``resume_maintenance`` (setup runs it)."""
+        track = self._cluster and self._global
+        if track and jobs:
+            await self._batch(
+                [self._todo_command(job.tk, "SADD") for job in jobs], write=True, what=what
             )
-            await self._apply_bucket(self._thread(thread_id), reply, "forget")
+        active = builtins.list(jobs)
+        while active:
+            calls = []
+            for job in active:
+                script, call = self._job_call(job)
+                calls.append(evalsha(script, call))
+            phases = [job.phases[0] for job in active]
+            replies = await self._batch(calls, write=True, what=what)
+            bucket = []
+            for job, phase, reply in zip(active, phases, replies, strict=True):
+                members, runs = self._job_advance(job, reply)
+                op = "forget" if phase == "delete" else "remove"
+                apply = self._bucket_call(job.tk, op, remove=members, remove_runs=runs)
+                if apply is not None:
+                    bucket.append(evalsha(SCRIPTS.bucket, apply))
+            if bucket:
+                await self._batch(bucket, write=True, what=what)
+            active = [job for job in active if job.phases]
+        if track and jobs:
+            await self._batch(
+                [self._todo_command(job.tk, "SREM") for job in jobs], write=True, what=what
+            )
+        logger.debug("%s: %d slice script(s)", what, sum(job.slices for job in jobs))
+
+    def _todo_command(self, tk: ThreadKeys, op: str) -> Command:
+        key = self._bucket(tk).todo
+        return Command((op, key, tk.tag), key)
+
+    async def aresume_maintenance(self) -> int:
+        """Finish maintenance an interrupted ``delete_thread``, ``prune`` or
+        ``delete_for_runs`` left behind (bucket entries of a deleted thread, a value GC);
+        returns the number of threads it looked at.  ``setup`` runs it; without the index
+        across threads nothing is recorded, and the next call on the thread finishes it."""
+        if not self._global:
+            return 0
+        keys = [b.todo for b in self._pk.buckets]
+        found = await self._batch([Command(("SMEMBERS", key), key) for key in keys])
+        jobs = [
+            MaintenanceJob(ThreadKeys(self._pk.prefix, tag), ["drain", "gc"])
+            for tags in found
+            for tag in tags
+        ]
+        with self._naming("resume_maintenance", None):
+            await self._run_jobs(jobs, "resume_maintenance")
+        return len(jobs)
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint, value and write of one thread into another.
@@ -655,39 +714,30 @@ class AsyncRedisSaver(AsyncSaverMixin):
                 await self._settle(self._bucket(dst), due)
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
-        """Delete the checkpoints (and their writes) whose metadata ``run_id`` is in run_ids."""
+        """Delete the checkpoints (and their writes) whose metadata ``run_id`` is in run_ids.
+
+        Works in bounded slices (whole checkpoints each; see docs/reliability.md) and also
+        finishes maintenance an interrupted earlier call left.
+        """
         runs = self._run_keys(run_ids)
         if not runs:
             return
         self._require_global("delete_for_runs")
         sets = [b.run(run) for run in runs for b in self._pk.buckets]
+        # with the threads whose maintenance an interrupted call left unfinished (a value GC
+        # of a thread already out of the runs' sets): a repeated call finishes it
+        sets += [b.todo for b in self._pk.buckets]
         members = await self._batch([Command(("SMEMBERS", key), key) for key in sets])
         by_thread: dict[bytes, builtins.list[bytes]] = {}
+        width = len(self._pk.buckets)
         for i, tags in enumerate(members):
             for tag in tags:
-                by_thread.setdefault(tag, []).append(runs[i // len(self._pk.buckets)])
-        tags = builtins.list(by_thread)
-        calls = [
-            evalsha(SCRIPTS.delete_runs, self._delete_runs_call(t, by_thread[t])) for t in tags
-        ]
+                runs_of = by_thread.setdefault(tag, [])
+                if i < len(runs) * width:
+                    runs_of.append(runs[i // width])
+        jobs = [self._delete_runs_job(tag, runs_of) for tag, runs_of in by_thread.items()]
         with self._naming("delete_for_runs", None):
-            replies = await self._batch(calls, write=True, what="delete_for_runs")
-            await self._apply_buckets(tags, replies)
-
-    async def _apply_buckets(
-        self, tags: Sequence[bytes], replies: Sequence[Any], op: str = "remove"
-    ) -> None:
-        """Cluster: apply what several thread scripts report for their buckets, in one batch."""
-        if not self._cluster:
-            return
-        calls = []
-        for tag, (members, runs) in zip(tags, replies, strict=True):
-            tk = ThreadKeys(self._pk.prefix, tag)
-            call = self._bucket_call(tk, op, remove=members, remove_runs=runs)
-            if call is not None:
-                calls.append(evalsha(SCRIPTS.bucket, call))
-        if calls:
-            await self._batch(calls, write=True, what=op)
+            await self._run_jobs(jobs, "delete_for_runs")
 
     async def aprune(
         self,
@@ -698,23 +748,20 @@ class AsyncRedisSaver(AsyncSaverMixin):
     ) -> None:
         """Keep the latest checkpoint (or ``keep_last`` of them) per namespace, or delete all.
 
-        Values no kept checkpoint references and writes of dropped checkpoints go too.
+        Values no kept checkpoint references and writes of dropped checkpoints go too.  Works in
+        bounded slices, oldest checkpoints first, whole checkpoints each; values go last, once
+        no checkpoint references them (see docs/reliability.md, "Bounded server time").
         """
         keep = self._prune_keep(strategy, keep_last)
         ids = self._check_thread_ids(thread_ids, "prune")
         if not ids:
             return
         if keep == 0:
-            calls = [self._delete_thread_call(tid) for tid in ids]
-            script, op = SCRIPTS.delete_thread, "forget"
+            jobs = [self._delete_job(tid) for tid in ids]
         else:
-            calls = [self._prune_call(tid, keep) for tid in ids]
-            script, op = SCRIPTS.prune, "remove"
+            jobs = [self._prune_job(tid, keep) for tid in ids]
         with self._naming("prune", ids[0] if len(ids) == 1 else None):
-            replies = await self._batch(
-                [evalsha(script, call) for call in calls], write=True, what="prune"
-            )
-            await self._apply_buckets([self._thread(tid).tag for tid in ids], replies, op)
+            await self._run_jobs(jobs, "prune")
 
     async def aget_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]

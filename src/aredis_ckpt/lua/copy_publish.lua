@@ -22,6 +22,9 @@ if redis.call('EXISTS', unpack(KEYS, 11, 20)) > 0 then
   redis.call('UNLINK', unpack(KEYS, 1, 10))
   return 'busy'
 end
+-- value GC state left by a thread of this id that is gone is stale: it must not sweep the copy
+local target = string.sub(KEYS[10 + K_T], 1, #KEYS[10 + K_T] - 1)
+redis.call('UNLINK', target .. 'gd', target .. 'gs')
 local ttl = tonumber(ARGV[1])
 for i = 1, 10 do
   if redis.call('EXISTS', KEYS[i]) == 1 then

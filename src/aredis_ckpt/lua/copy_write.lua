@@ -37,6 +37,10 @@ if phase == 'w' then
   add(K_WX, 'ZADD', wx)
 else
   local v, c, m, i, j, r = {}, {}, {}, {}, {}, {}
+  -- the GC barrier (as in put): while a value GC of the thread runs, what the copied
+  -- checkpoints reference stays (a staging copy has no GC)
+  local gd = thread_base(KEYS) .. 'gd'
+  local gc_running = redis.call('EXISTS', gd) == 1
   while pos <= #ARGV do
     local ns_e, cid, meta = ARGV[pos], ARGV[pos + 1], ARGV[pos + 3]
     local n_values = tonumber(ARGV[pos + 4])
@@ -48,7 +52,9 @@ else
     pos = pos + 2 * n_values
     i[#i + 1] = 0; i[#i + 1] = f
     j[#j + 1] = 0; j[#j + 1] = cid .. NUL .. ns_e
-    local run = cmsgpack.unpack(meta)[5]
+    local record = cmsgpack.unpack(meta)
+    if gc_running and #record[3] > 0 then chunked('SREM', gd, record[3]) end
+    local run = record[5]
     if run ~= '' then
       r[#r + 1] = 0; r[#r + 1] = run .. NUL .. f
       if not run_seen[run] then run_seen[run] = true; runs[#runs + 1] = run end

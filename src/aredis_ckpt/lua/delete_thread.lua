@@ -1,26 +1,29 @@
--- delete_thread: every key of the thread, and its entries in its bucket.
+-- delete_thread, step 1 (atomic, O(1) whatever the thread's size): the thread vanishes at once.
+-- Its two index keys (j: the thread's bucket index entries, r: its runs) are renamed aside to
+-- x:<nonce>:j / x:<nonce>:r and the nonce recorded in x; every other key is UNLINKed (freed off
+-- the main thread), with any value GC in progress.  drain.lua then removes the old entries from
+-- the bucket in slices.
 -- KEYS: the thread's ten keys, then on one server (with the index across threads) the thread's
--- bucket index.  ARGV: T.
--- Returns {bucket members to remove, runs to take this thread out of} when the bucket index was
--- not passed (a cluster: the client applies them in the bucket's slot), else {{}, {}}.
-local tag = ARGV[1]
+-- bucket index.  ARGV: T, nonce, '1' when the index across threads is kept.
+-- Returns {'', {}, {}} (the slice reply shape; nothing for the bucket yet).
+local tag, nonce = ARGV[1], ARGV[2]
 local bix = bucket_index(11)
-local members = {}
-for _, m in ipairs(redis.call('ZRANGE', KEYS[K_J], 0, -1)) do
-  local cid, ns_e = split_last(m)
-  members[#members + 1] = cid .. NUL .. tag .. NUL .. ns_e
+local base = thread_base(KEYS)
+if ARGV[3] == '1' then
+  local aside = false
+  for _, i in ipairs({K_J, K_R}) do
+    if redis.call('EXISTS', KEYS[i]) == 1 then
+      local trash = base .. 'x:' .. nonce .. ':' .. NAMES[i]
+      redis.call('RENAME', KEYS[i], trash)
+      redis.call('PERSIST', trash)
+      aside = true
+    end
+  end
+  if aside then redis.call('SADD', base .. 'x', nonce) end
 end
-local runs, seen = {}, {}
-for _, m in ipairs(redis.call('ZRANGE', KEYS[K_R], 0, -1)) do
-  local run = split_first(m)
-  if not seen[run] then seen[run] = true; runs[#runs + 1] = run end
-end
-redis.call('UNLINK', unpack(KEYS, 1, 10))
+redis.call('UNLINK', base .. 'gd', base .. 'gs', unpack(KEYS, 1, 10))
 if bix then
-  local bbase = bucket_base(bix)
-  chunked('ZREM', bix, members)
-  for _, run in ipairs(runs) do redis.call('SREM', bbase .. 'run:' .. run, tag) end
-  untrack(bbase, tag)
-  return {{}, {}}
+  untrack(bucket_base(bix), tag)
+  note_todo(KEYS, tag, bix)
 end
-return {members, runs}
+return {'', {}, {}}

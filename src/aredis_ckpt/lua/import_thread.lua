@@ -4,6 +4,8 @@
 -- Returns {shared-index members to add, runs to add the thread to}.
 local tag = ARGV[2]
 redis.call('SET', KEYS[K_T], ARGV[1])
+-- a value GC of the target in progress marks again, seeing the copied checkpoints
+redis.call('DEL', thread_base(KEYS) .. 'gs')
 local pos = 4
 local sections = {}
 for s = 1, 9 do

@@ -111,18 +111,37 @@ local function bucket_base(bix)
   return string.sub(bix, 1, #bix - 2)
 end
 
--- Remove one checkpoint with its pending writes and index entries (values: see gc_values).
+-- Keys of a thread beside its ten, in its slot (derived from its base, like the bucket's keys):
+--   gd  SET     value GC candidates: fields referenced by checkpoints dropped since the last GC
+--               (while it exists, put.lua removes the fields it references: the GC barrier)
+--   gs  STRING  the GC's progress: absent = mark from the start, 'c' .. member of i = mark
+--               resumes after it, 's' = marking done, sweeping
+--   x   SET     nonces of deleted incarnations of the thread whose bucket entries are still
+--               being removed; their index keys were renamed aside to x:<nonce>:j / x:<nonce>:r
+local function thread_base(k)
+  return string.sub(k[K_T], 1, #k[K_T] - 1)
+end
+
+-- Set by the scripts that collect value GC candidates (prune, delete_runs), not by put.
+local COLLECT = false
+-- Namespaces a checkpoint was dropped from (checked for emptiness afterwards).
+local TOUCHED_NS = {}
+
+-- Remove one checkpoint with its pending writes and index entries (values: see gc.lua).
 -- bix: the thread's bucket index when the script may update it (one server), else false.
 local function drop_checkpoint(k, tag, ns_e, cid, bix)
   local f = ns_e .. NUL .. cid
   local m = redis.call('HGET', k[K_M], f)
   if m then
-    local run = cmsgpack.unpack(m)[5]
+    local meta = cmsgpack.unpack(m)
+    local run = meta[5]
     if run ~= '' then
       redis.call('ZREM', k[K_R], run .. NUL .. f)
       DROPPED_RUNS[run] = true
     end
+    if COLLECT and #meta[3] > 0 then chunked('SADD', thread_base(k) .. 'gd', meta[3]) end
   end
+  TOUCHED_NS[ns_e] = true
   redis.call('HDEL', k[K_C], f)
   redis.call('HDEL', k[K_M], f)
   redis.call('ZREM', k[K_I], f)
@@ -244,27 +263,46 @@ local function bucket_index(pos)
   return false
 end
 
--- Delete channel values no remaining checkpoint references, and namespaces left empty.
-local function gc_values(k)
-  local referenced = {}
-  for _, m in ipairs(redis.call('HVALS', k[K_M])) do
-    for _, f in ipairs(cmsgpack.unpack(m)[3]) do referenced[f] = true end
+-- After checkpoints were dropped (COLLECT): the GC restarts its mark (new candidates), its keys
+-- expire with the thread.
+local function gc_restart(k)
+  local base = thread_base(k)
+  redis.call('DEL', base .. 'gs')
+  local left = redis.call('PTTL', k[K_T])
+  if left > 0 and redis.call('EXISTS', base .. 'gd') == 1 then
+    redis.call('PEXPIRE', base .. 'gd', left)
   end
-  local dead = {}
-  for _, f in ipairs(redis.call('HKEYS', k[K_V])) do
-    if not referenced[f] then dead[#dead + 1] = f end
+end
+
+-- The thread's maintenance left unfinished (pending trash or a value GC) is named in its
+-- bucket's todo set (one server; on a cluster the client keeps it), found by resume_maintenance.
+local function note_todo(k, tag, bix)
+  if not bix then return end
+  local base = thread_base(k)
+  local todo = bucket_base(bix) .. 'todo'
+  if redis.call('EXISTS', base .. 'x') == 1 or redis.call('EXISTS', base .. 'gd') == 1 then
+    redis.call('SADD', todo, tag)
+  else
+    redis.call('SREM', todo, tag)
   end
-  chunked('HDEL', k[K_V], dead)
-  for _, ns_e in ipairs(redis.call('HKEYS', k[K_N])) do
+end
+
+-- Namespaces checkpoints were dropped from that hold nothing any more go; a thread left with no
+-- namespace goes entirely (UNLINK frees big collections off the main thread).  Returns true then.
+local function forget_empty(k)
+  for ns_e in pairs(TOUCHED_NS) do
     local lo, hi = '[' .. ns_e .. NUL, '(' .. ns_e .. '\1'
     if #redis.call('ZRANGEBYLEX', k[K_I], lo, hi, 'LIMIT', 0, 1) == 0
         and #redis.call('ZRANGEBYLEX', k[K_WX], lo, hi, 'LIMIT', 0, 1) == 0 then
       redis.call('HDEL', k[K_N], ns_e)
     end
   end
-  if redis.call('HLEN', k[K_N]) == 0 then
-    redis.call('UNLINK', unpack(k, 1, 10))
+  if redis.call('EXISTS', k[K_N]) == 0 then
+    local base = thread_base(k)
+    redis.call('UNLINK', base .. 'gd', base .. 'gs', unpack(k, 1, 10))
+    return true
   end
+  return false
 end
 
 -- Give every key of the thread the same expiry (milliseconds; 0 leaves them alone).

@@ -14,6 +14,9 @@ redis.call('SET', KEYS[K_T], ARGV[6])
 redis.call('HSET', KEYS[K_N], ns_e, ARGV[5])
 redis.call('HSET', KEYS[K_C], f, ARGV[2])
 redis.call('HSET', KEYS[K_M], f, ARGV[3])
+-- the GC barrier: while a value GC of the thread runs, what this checkpoint references stays
+local gd = thread_base(KEYS) .. 'gd'
+if redis.call('EXISTS', gd) == 1 then chunked('SREM', gd, cmsgpack.unpack(ARGV[3])[3]) end
 chunked('HSET', KEYS[K_V], ARGV, 13, 2)
 redis.call('ZADD', KEYS[K_I], 0, f)
 redis.call('ZADD', KEYS[K_J], 0, cid .. NUL .. ns_e)

@@ -52,7 +52,8 @@ from aredis_ckpt._config import (
     LIST_PAGE,
     TTLConfig,
 )
-from aredis_ckpt._keys import BucketKeys, ThreadKeys
+from aredis_ckpt._damage import is_damage
+from aredis_ckpt._keys import NUL, BucketKeys, ThreadKeys
 from aredis_ckpt._scripts import SCRIPTS, LuaScript
 
 __all__ = ["AsyncRedisSaver"]
@@ -100,6 +101,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         strict_server: bool = False,
         global_index: bool = True,
         script_budget: ScriptBudget | None = None,
+        skip_damaged: bool = False,
     ) -> None:
         self._owned: builtins.list[Any] = []
         client = open_client(
@@ -128,6 +130,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
             strict_server=strict_server,
             global_index=global_index,
             script_budget=script_budget,
+            skip_damaged=skip_damaged,
         )
         self._redis = client
         self._runner = AsyncScriptRunner(
@@ -173,6 +176,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         strict_server: bool = False,
         global_index: bool = True,
         script_budget: ScriptBudget | None = None,
+        skip_damaged: bool = False,
     ) -> AsyncIterator[AsyncRedisSaver]:
         """A saver on its own client, closed when the context exits.
 
@@ -197,6 +201,10 @@ class AsyncRedisSaver(AsyncSaverMixin):
         or has no persistence, and raises ``ServerConfigError`` instead with
         ``strict_server=True``.  ``script_budget`` bounds the work of one maintenance script
         call (``ScriptBudget``; the defaults keep each call within a few milliseconds).
+        A thread missing records it always holds together (evicted or partly deleted keys)
+        raises ``DamagedThreadError`` on every read that touches the damage, never reads as
+        empty; ``skip_damaged=True`` makes ``list`` skip damaged checkpoints instead, with one
+        WARNING per damaged thread (``check_threads`` finds them all).
         """
         saver = cls(
             redis_url,
@@ -219,6 +227,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
             strict_server=strict_server,
             global_index=global_index,
             script_budget=script_budget,
+            skip_damaged=skip_damaged,
         )
         try:
             yield saver
@@ -328,9 +337,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         call, thread_id, ns = self._get_tuple_call(config)
         with self._naming("get_tuple", thread_id):
             reply = await self._eval(SCRIPTS.get_tuple, call)
-        if not reply:
-            return None
-        return self._decode_tuple(thread_id, ns, reply)
+        return self._decode_got(thread_id, ns, reply)
 
     async def alist(
         self,
@@ -341,7 +348,10 @@ class AsyncRedisSaver(AsyncSaverMixin):
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
         """Checkpoints newest first; each page of results is one round trip (``list(None)`` on
-        a cluster: the buckets' nodes in parallel, then the entries' nodes in parallel)."""
+        a cluster: the buckets' nodes in parallel, then the entries' nodes in parallel).
+
+        A damaged checkpoint or thread raises ``DamagedThreadError``; with ``skip_damaged=True``
+        it is skipped, with one WARNING per damaged thread."""
         query = self._list_query(config, filter, before, limit)
         if query is None:
             return
@@ -349,9 +359,13 @@ class AsyncRedisSaver(AsyncSaverMixin):
             async for item in self._alist_cluster_global(query):
                 yield item
             return
+        warned: set[str] = set()
         async for items in self._list_pages(query):
             for item in items:
-                yield self._decode_list_item(query, item)
+                if is_damage(item):
+                    self._damaged_list_item(query, item, None, warned)
+                else:
+                    yield self._decode_list_item(query, item)
 
     async def _list_pages(self, query: ListQuery) -> AsyncIterator[Sequence[Any]]:
         """The list script's raw items, a page (one round trip) at a time.
@@ -369,6 +383,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         """list(None) on a cluster: the newest entries across the buckets, then each entry
         read in its thread's slot."""
         page = LIST_PAGE if query.remaining is None else min(query.remaining, LIST_PAGE)
+        warned: set[str] = set()
         while True:
             members = await self._merged_page(query.max_bound, query.min_bound, page)
             if not members:
@@ -377,8 +392,12 @@ class AsyncRedisSaver(AsyncSaverMixin):
                 [evalsha(SCRIPTS.list, self._fetch_member_call(query, m)) for m in members]
             )
             found = 0
-            for _, items in replies:
+            for member, (_, items) in zip(members, replies, strict=True):
                 for item in items:
+                    if is_damage(item):
+                        tag = member.rpartition(NUL)[0].rpartition(NUL)[2]
+                        self._damaged_list_item(query, item, tag, warned)
+                        continue
                     found += 1
                     yield self._decode_list_item(query, item)
                     if query.remaining is not None and found >= query.remaining:
@@ -523,7 +542,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         with self._naming("get_tuple (batched)", None):
             replies = await self._eval_batch(calls)
         return [
-            self._decode_tuple(thread_id, ns, reply) if reply else None
+            self._decode_got(thread_id, ns, reply)
             for (thread_id, ns), reply in zip(names, replies, strict=True)
         ]
 

@@ -1,14 +1,24 @@
 -- get_delta_channel_history: walk the parent chain of one checkpoint in a single call.
 -- KEYS: the thread's ten keys.  ARGV: N, cid or '' (latest), then channel names.
 -- Returns {{ {write blobs for the channels still open}, {channel, value blob, ...} } per ancestor},
--- nearest ancestor first.  A channel closes at the first ancestor holding a stored value for it.
+-- nearest ancestor first, or a damage reply {0, cid, {what is missing}} (see lib.lua).  A channel
+-- closes at the first ancestor holding a stored value for it.  The walk ends at an ancestor
+-- that left no trace (pruned); one that left some but not all of its records is damage.
 local ns_e, cid = ARGV[1], ARGV[2]
 if cid == '' then
   cid = latest_cid(KEYS, ns_e)
-  if not cid then return {} end
+  if not cid then
+    local gaps = thread_gaps(KEYS, ns_e)
+    if gaps then return damaged('', gaps) end
+    return {}
+  end
 end
 local m = redis.call('HGET', KEYS[K_M], ns_e .. NUL .. cid)
-if not m then return {} end
+if not m then
+  local gaps = checkpoint_gaps(KEYS, ns_e, cid) or thread_gaps(KEYS, ns_e)
+  if gaps then return damaged(cid, gaps) end
+  return {}
+end
 local open, n_open = {}, 0
 for i = 3, #ARGV do
   if not open[ARGV[i]] then open[ARGV[i]] = true; n_open = n_open + 1 end
@@ -17,22 +27,32 @@ local out = {}
 local cur = cmsgpack.unpack(m)[1]
 while cur ~= '' and n_open > 0 do
   local mb = redis.call('HGET', KEYS[K_M], ns_e .. NUL .. cur)
-  if not mb then break end
+  if not mb then
+    local gaps = checkpoint_gaps(KEYS, ns_e, cur)
+    if gaps then return damaged(cur, gaps) end
+    break
+  end
   local meta = cmsgpack.unpack(mb)
   local writes = {}
-  for _, blob in ipairs(writes_of(KEYS, ns_e, cur)) do
-    if open[write_channel(blob)] then writes[#writes + 1] = blob end
+  local blobs, names = named_writes_of(KEYS, ns_e, cur)
+  local missing = {}
+  add_missing(missing, 'W', names, blobs)
+  for _, blob in ipairs(blobs) do
+    if blob and open[write_channel(blob)] then writes[#writes + 1] = blob end
   end
   local seeds = {}
   for i, ch in ipairs(meta[2]) do
     if open[ch] then
       local blob = redis.call('HGET', KEYS[K_V], meta[3][i])
-      if blob and not is_empty_value(blob) then
+      if not blob then
+        missing[#missing + 1] = 'V' .. meta[3][i]
+      elseif not is_empty_value(blob) then
         seeds[#seeds + 1] = ch
         seeds[#seeds + 1] = blob
       end
     end
   end
+  if #missing > 0 then return damaged(cur, missing) end
   for i = 1, #seeds, 2 do open[seeds[i]] = nil; n_open = n_open - 1 end
   out[#out + 1] = {writes, seeds}
   cur = meta[1]

@@ -261,3 +261,86 @@ local function touch(k, ttl)
     for i = 1, 10 do redis.call('PEXPIRE', k[i], ttl) end
   end
 end
+
+-- Damage (docs/reliability.md, "Damage is named").  Records a whole thread always holds
+-- together: `t` and `n` exist while any key of the thread does; a checkpoint has its `c` and `m`
+-- fields and its `i` and `j` entries (so the keys c m i j exist together, and v, r only beside
+-- them); every value field its meta names exists in `v` (channels without a value store an
+-- "empty" marker); every `wx` name has its `w` field; a namespace in `n` has checkpoints or
+-- pending writes.  A read that finds one missing replies {0, cid or '', {what...}} (a damage
+-- reply: data, never a Lua error) and the client raises DamagedThreadError.  What is missing:
+-- 'K' .. key name (the whole key), 'C' / 'M' (the checkpoint's c / m field), 'I' / 'J' (its i /
+-- j entry), 'N' (the namespace's n field), 'X' (the namespace's checkpoints: its n field is all
+-- that is left), 'V' .. value field, 'W' .. write name.
+local function damaged(cid, missing)
+  return {0, cid, missing}
+end
+
+-- Append kind .. name for each name whose fetched blob is missing (nil checks only).
+local function add_missing(missing, kind, names, blobs)
+  for x = 1, #names do
+    if not blobs[x] then missing[#missing + 1] = kind .. names[x] end
+  end
+end
+
+-- Pending writes of one checkpoint: their blobs and names (see writes_of).
+local function named_writes_of(k, ns_e, cid)
+  local names = write_names(k, ns_e, cid)
+  if #names == 0 then return {}, names end
+  return hmget_all(k[K_W], names), names
+end
+
+-- The records a checkpoint lacks, when it has any left (nil: no trace of it at all).
+local function checkpoint_gaps(k, ns_e, cid)
+  local f = ns_e .. NUL .. cid
+  local has = {
+    C = redis.call('HEXISTS', k[K_C], f) == 1,
+    M = redis.call('HEXISTS', k[K_M], f) == 1,
+    I = redis.call('ZSCORE', k[K_I], f) ~= false,
+    J = redis.call('ZSCORE', k[K_J], cid .. NUL .. ns_e) ~= false,
+  }
+  if not (has.C or has.M or has.I or has.J) then return nil end
+  local missing = {}
+  for _, x in ipairs({'C', 'M', 'I', 'J'}) do
+    if not has[x] then missing[#missing + 1] = x end
+  end
+  if #missing == 0 then return nil end
+  return missing
+end
+
+-- The keys (and, with ns_e, the namespace records) a thread lacks, or nil when it is whole or
+-- has no key at all.  For reads that found nothing: a few O(1) calls.
+local function thread_gaps(k, ns_e)
+  if redis.call('EXISTS', unpack(k, 1, 10)) == 0 then return nil end
+  local ex = {}
+  for x = 1, 10 do ex[x] = redis.call('EXISTS', k[x]) == 1 end
+  local missing = {}
+  for _, x in ipairs({K_T, K_N}) do
+    if not ex[x] then missing[#missing + 1] = 'K' .. NAMES[x] end
+  end
+  if ex[K_C] or ex[K_M] or ex[K_I] or ex[K_J] or ex[K_V] or ex[K_R] then
+    for _, x in ipairs({K_C, K_M, K_I, K_J}) do
+      if not ex[x] then missing[#missing + 1] = 'K' .. NAMES[x] end
+    end
+  end
+  if ex[K_W] and not ex[K_WX] then missing[#missing + 1] = 'Kwx' end
+  if ex[K_WX] and not ex[K_W] then missing[#missing + 1] = 'Kw' end
+  if #missing == 0 and ns_e and redis.call('HEXISTS', k[K_N], ns_e) == 1 then
+    local lo, hi = '[' .. ns_e .. NUL, '(' .. ns_e .. '\1'
+    if #redis.call('ZRANGEBYLEX', k[K_I], lo, hi, 'LIMIT', 0, 1) == 0
+        and #redis.call('ZRANGEBYLEX', k[K_WX], lo, hi, 'LIMIT', 0, 1) == 0 then
+      missing[1] = 'X'
+    end
+  end
+  if #missing == 0 then return nil end
+  return missing
+end
+
+-- The id and namespace records of a thread read whole so far (one call; O(1)).
+local function ids_gaps(k, missing)
+  if redis.call('EXISTS', k[K_T], k[K_N]) < 2 then
+    for _, x in ipairs({K_T, K_N}) do
+      if redis.call('EXISTS', k[x]) == 0 then missing[#missing + 1] = 'K' .. NAMES[x] end
+    end
+  end
+end

@@ -187,7 +187,10 @@ while #out < limit and scanned < budget do
         local writes, names = named_writes_of(k, ns_e, cid)
         local missing = {}
         if not thread then missing[#missing + 1] = 'Kt' end
-        if not ns then missing[#missing + 1] = 'N' end
+        if not ns then
+          if redis.call('EXISTS', k[K_N]) == 0 then missing[#missing + 1] = 'Kn'
+          else missing[#missing + 1] = 'N' end
+        end
         if not c then missing[#missing + 1] = 'C' end
         add_missing(missing, 'V', meta[3], values)
         add_missing(missing, 'W', names, writes)

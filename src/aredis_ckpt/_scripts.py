@@ -40,6 +40,7 @@ class _Scripts:
         self.get_tuple = _load("get_tuple")
         self.list = _load("list")
         self.delta_history = _load("delta_history")
+        self.check_thread = _load("check_thread")
         self.delete_thread = _load("delete_thread")
         self.prune = _load("prune")
         self.delete_runs = _load("delete_runs")

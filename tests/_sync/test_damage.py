@@ -20,7 +20,14 @@ from redis.exceptions import ResponseError
 from tests._sync.conftest import SaverFactory
 from tests._sync.test_saver import cfg, make_checkpoint, md
 
-from aredis_ckpt import CorruptedDataError, DamagedThreadError, RedisSaver
+from aredis_ckpt import (
+    CorruptedDataError,
+    DamagedThreadError,
+    RedisSaver,
+    ScriptBudget,
+    ThreadDamage,
+)
+from aredis_ckpt._compat import sleep
 from aredis_ckpt._keys import ThreadKeys, key_part, ns_member, value_field, write_field_suffix
 
 TID = "dam:{aged} thread"
@@ -35,10 +42,11 @@ class Built:
     configs: list[dict[str, Any]]
     sub: dict[str, Any]
     versions: list[dict[str, str]]
+    thread_id: str = TID
 
     @property
     def keys(self) -> tuple[bytes, ...]:
-        return self.saver._thread(TID).all
+        return self.saver._thread(self.thread_id).all
 
     def key(self, name: str) -> bytes:
         return self.keys[KEY[name]]
@@ -79,7 +87,7 @@ def build(saver: RedisSaver, thread_id: str = TID) -> Built:
     saver.put_writes(configs[-1], [("count", 10), ("const", "w")], "task-1")
     sub_cp = make_checkpoint({"inner": 1}, {"inner": "1"})
     sub = saver.put(cfg(thread_id, "sub"), sub_cp, md(0), {"inner": "1"})
-    return Built(saver, configs, dict(sub), versions)
+    return Built(saver, configs, dict(sub), versions, thread_id)
 
 
 Damage = Callable[[Built], Awaitable[Any]]
@@ -264,7 +272,7 @@ def test_damaged_reads_are_never_raw_lua_errors(make_saver: SaverFactory) -> Non
         for name in KEY:
             thread_id = f"raw-{name}"
             b = build(saver, thread_id)
-            saver._redis.delete(b.saver._thread(thread_id).all[KEY[name]])
+            saver._redis.delete(b.key(name))
             try:
                 _read_everything(saver, thread_id, b)
             except ResponseError as exc:  # pragma: no cover - the failure this test hunts
@@ -306,3 +314,45 @@ def _ids(tuples: list[CheckpointTuple]) -> list[tuple[str, str]]:
 
 def _ids_of(tuples: list[CheckpointTuple], thread_id: str) -> list[str]:
     return [c for t, c in _ids(tuples) if t == thread_id]
+
+
+def test_check_threads_reports_exactly_the_damaged_threads(
+    make_saver: SaverFactory,
+) -> None:
+    # tiny slices: every thread takes several script calls and bucket reads
+    with make_saver(script_budget=ScriptBudget(entries=2)) as saver:
+        assert saver.check_threads() == []
+        built = {tid: build(saver, tid) for tid in ("whole", "v", "m", "t", "gone", "w")}
+        saver.put_writes(cfg("writes-only", "", "cid-1"), [("a", 1)], "task")
+        assert saver.check_threads() == []
+        hdel(built["v"], "v", built["v"].value(1, "count"))
+        hdel(built["m"], "m", built["m"].field(0))
+        delete(built["t"], "t")
+        delete(built["w"], "w")
+        saver._redis.delete(*saver._thread("gone").all)
+        report = saver.check_threads()
+        by_thread: dict[str | None, list[ThreadDamage]] = {}
+        for d in report:
+            by_thread.setdefault(d.thread_id, []).append(d)
+        assert set(by_thread) == {"v", "m", "t", "gone", "w"}
+        (v,) = by_thread["v"]
+        assert v.checkpoint_id == built["v"].cid(1) and v.checkpoint_ns == ""
+        assert v.missing[0].startswith("channel value 'count'@")
+        (m,) = by_thread["m"]
+        assert m.checkpoint_id == built["m"].cid(0)
+        assert m.missing == ("the checkpoint's metadata",)
+        assert by_thread["t"][0].missing == ("the thread's id record (key t)",)
+        assert by_thread["t"][0].checkpoint_id is None
+        gone = by_thread["gone"]
+        assert len(gone) == 1 and gone[0].missing[0].startswith("every record of the thread (4")
+        assert any("(key w)" in x for d in by_thread["w"] for x in d.missing)
+        assert {d.checkpoint_id for d in by_thread["w"] if d.checkpoint_id} == {built["w"].cid(2)}
+        assert all(d.as_dict()["thread_id"] == d.thread_id for d in report)
+
+
+def test_check_threads_leaves_expired_threads_alone(make_saver: SaverFactory) -> None:
+    with make_saver(ttl={"default_ttl": 0.001}) as saver:
+        build(saver, "short-lived")
+        sleep(0.3)
+        assert saver.get_tuple(cfg("short-lived")) is None
+        assert saver.check_threads() == []

@@ -52,7 +52,7 @@ from aredis_ckpt._config import (
     LIST_PAGE,
     TTLConfig,
 )
-from aredis_ckpt._damage import is_damage
+from aredis_ckpt._damage import ThreadDamage, is_damage
 from aredis_ckpt._keys import NUL, BucketKeys, ThreadKeys
 from aredis_ckpt._scripts import SCRIPTS, LuaScript
 
@@ -679,6 +679,22 @@ class AsyncRedisSaver(AsyncSaverMixin):
                 [evalsha(script, call) for call in calls], write=True, what="prune"
             )
             await self._apply_buckets([self._thread(tid).tag for tid in ids], replies, op)
+
+    async def acheck_threads(self) -> builtins.list[ThreadDamage]:
+        """Every damaged thread under the prefix: one ``ThreadDamage`` per damaged checkpoint
+        (or per thread, for damage that is not one checkpoint's), naming the thread,
+        namespace, checkpoint and the records missing; empty when every thread is whole.
+
+        Reads only, in bounded slices (SCAN, at most ``script_budget.entries`` checkpoints
+        per script call, the buckets of the index across threads a slice at a time), so it
+        runs beside live traffic; a thread that looked damaged is checked twice, so a write
+        or delete in flight is not reported.  Also finds threads whose every key is gone
+        while the index across threads still names them (and no TTL accounts for it).
+        """
+        from aredis_ckpt._async.damage import acheck_threads
+
+        await self._ready()
+        return await acheck_threads(self)
 
     async def aget_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]

@@ -4,9 +4,10 @@ A read script that finds a thread missing records it always holds together repli
 damage reply instead of data (``lua/lib.lua``, "Damage"): ``{0, cid or '', {what...}}``, each
 ``what`` a code: ``K<key>`` a whole key of the thread, ``C``/``M`` a checkpoint's record /
 metadata, ``I``/``J`` its index entries, ``N`` the namespace record, ``X`` the namespace's
-checkpoints, ``V<field>`` a channel value, ``W<name>`` a pending write.  ``check_threads`` adds
-``A`` (every key of a thread is gone while the index across threads still names it) and ``B``
-(an entry of the index across threads names a checkpoint its whole thread does not hold).
+checkpoints, ``Q`` the thread's checkpoint records and index entries disagree in number, ``V<field>`` a channel value, ``W<name>`` a pending write.  ``check_threads`` adds
+``A`` (every key of a thread is gone while the index across threads still names it), ``B``
+(an entry of the index across threads names a checkpoint its thread does not hold) and ``L``
+(the index across threads lacks entries of a thread's checkpoints).
 """
 
 from __future__ import annotations
@@ -76,6 +77,17 @@ def _describe_one(code: bytes) -> str:
             idx, _, task = body[int(size) :].partition(b":")
             return f"pending write {decode(task)}/{decode(idx)}"
         return f"pending write {rest!r}"
+    if kind == b"Q":
+        c, m, i, j = (decode(x) for x in rest.split(b" "))
+        return (
+            "some checkpoints' records or index entries (the thread holds "
+            f"{c} checkpoint records, {m} metadata records, {i} + {j} index entries)"
+        )
+    if kind == b"L":
+        return (
+            f"the entries of {decode(rest)} of its checkpoints in the index across threads "
+            "(list(None) does not see them)"
+        )
     if kind == b"A":
         return f"every record of the thread ({decode(rest)} entries of the index across threads remain)"
     return _RECORDS.get(kind, f"record {code!r}")

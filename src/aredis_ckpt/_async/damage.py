@@ -38,24 +38,31 @@ async def acheck_threads(saver: AsyncRedisSaver) -> builtins.list[ThreadDamage]:
             tag = key_tag(prefix, key)
             if tag is not None and key_kind(tag) == "thread":
                 tags.add(tag)
-    found = await _check_tags(saver, sorted(tags))
-    if saver._global:
-        found.extend(await _check_buckets(saver, tags))
+    found = await _check_all(saver, tags, None)
     if not found:
         return []
     # A thread written, pruned or deleted during the walk may have looked damaged for a moment
     # (on a cluster the buckets are updated beside the thread): check those threads again.
     again = {d.tag.encode("utf-8", "surrogatepass") for d in found}
-    confirmed = await _check_tags(saver, sorted(again & tags))
-    if saver._global:
-        confirmed.extend(await _check_buckets(saver, tags, only=again))
+    confirmed = await _check_all(saver, tags, again)
     return sorted(confirmed, key=lambda d: (d.tag, d.checkpoint_ns or "", d.checkpoint_id or ""))
 
 
-async def _check_tags(
-    saver: AsyncRedisSaver, tags: Sequence[bytes]
+async def _check_all(
+    saver: AsyncRedisSaver, tags: set[bytes], only: set[bytes] | None
 ) -> builtins.list[ThreadDamage]:
-    """The damage check script over each thread, a slice per call, many threads per batch."""
+    checkpoints: dict[bytes, int] = {}
+    found = await _check_tags(saver, sorted(tags if only is None else tags & only), checkpoints)
+    if saver._global:
+        found.extend(await _check_buckets(saver, tags, only, checkpoints))
+    return found
+
+
+async def _check_tags(
+    saver: AsyncRedisSaver, tags: Sequence[bytes], checkpoints: dict[bytes, int]
+) -> builtins.list[ThreadDamage]:
+    """The damage check script over each thread, a slice per call, many threads per batch;
+    ``checkpoints`` gets each thread's number of checkpoints."""
     budget = saver._budget.entries
     found: builtins.list[ThreadDamage] = []
     pending: builtins.list[tuple[bytes, bytes]] = [(tag, b"") for tag in tags]
@@ -70,7 +77,8 @@ async def _check_tags(
             for tag, cursor in part
         ]
         replies = await saver._eval_batch(calls)
-        for (tag, _), (cursor, raw_id, items) in zip(part, replies, strict=True):
+        for (tag, _), (cursor, raw_id, items, count) in zip(part, replies, strict=True):
+            checkpoints[tag] = int(count)
             thread_id = decode(raw_id) if raw_id else unescape(tag)
             for cid, codes, ns_e, ns in items:
                 found.append(
@@ -90,12 +98,17 @@ async def _check_tags(
 
 
 async def _check_buckets(
-    saver: AsyncRedisSaver, tags: set[bytes], only: set[bytes] | None = None
+    saver: AsyncRedisSaver,
+    tags: set[bytes],
+    only: set[bytes] | None,
+    checkpoints: dict[bytes, int],
 ) -> builtins.list[ThreadDamage]:
     """Entries of the index across threads naming checkpoints that are gone from a thread
-    that is not (B), or threads with no key left that no TTL accounts for (A)."""
-    budget = max(saver._budget.entries, 1)
+    that is not (B), threads with no key left that no TTL accounts for (A), and threads
+    with fewer entries there than checkpoints (L)."""
+    budget = saver._budget.entries
     found: builtins.list[ThreadDamage] = []
+    indexed: dict[bytes, int] = {}
     for bucket in saver._pk.buckets:
         orphans: dict[bytes, int] = {}
         low = b"-"
@@ -103,7 +116,7 @@ async def _check_buckets(
             (members,) = await _pipeline(
                 saver, [("ZRANGEBYLEX", bucket.index, low, "+", "LIMIT", 0, budget)]
             )
-            await _check_members(saver, members, tags, only, orphans, found)
+            await _check_members(saver, members, tags, only, orphans, indexed, found)
             if len(members) < budget:
                 break
             low = b"(" + members[-1]
@@ -120,6 +133,19 @@ async def _check_buckets(
                             missing=tuple(describe([b"A" + str(count).encode()])),
                         )
                     )
+    for tag, count in checkpoints.items():
+        if indexed.get(tag, 0) < count:
+            found.append(
+                ThreadDamage(
+                    thread_id=unescape(tag),
+                    tag=decode(tag),
+                    checkpoint_ns=None,
+                    checkpoint_id=None,
+                    missing=tuple(
+                        describe([b"L" + str(count - indexed.get(tag, 0)).encode()])
+                    ),
+                )
+            )
     return found
 
 
@@ -129,6 +155,7 @@ async def _check_members(
     tags: set[bytes],
     only: set[bytes] | None,
     orphans: dict[bytes, int],
+    indexed: dict[bytes, int],
     found: builtins.list[ThreadDamage],
 ) -> None:
     probes: builtins.list[tuple[bytes, bytes, bytes]] = []
@@ -141,6 +168,7 @@ async def _check_members(
         if tag not in tags:
             orphans[tag] = orphans.get(tag, 0) + 1
             continue
+        indexed[tag] = indexed.get(tag, 0) + 1
         keys = ThreadKeys(saver._pk.prefix, tag).all
         field = ns_e + NUL + cid
         probes.append((tag, cid, ns_e))

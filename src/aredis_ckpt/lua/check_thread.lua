@@ -3,12 +3,13 @@
 -- checks the thread's keys and namespaces.  Reads only.
 -- KEYS: the thread's ten keys.  ARGV: cursor ('' first), budget.
 -- Returns {next cursor ('' when done), thread id or false,
---          {{cid or '', {what is missing}, N, namespace or false}, ...}}.
+--          {{cid or '', {what is missing}, N, namespace or false}, ...}, checkpoints in j}.
 local cursor, budget = ARGV[1], tonumber(ARGV[2])
 local found = {}
 if cursor == '' then
-  local gaps = thread_gaps(KEYS, nil)
-  if gaps then found[#found + 1] = {'', gaps, '', false} end
+  local gaps = thread_gaps(KEYS, nil) or {}
+  count_gaps(KEYS, gaps)
+  if #gaps > 0 then found[#found + 1] = {'', gaps, '', false} end
   for _, ns_e in ipairs(redis.call('HKEYS', KEYS[K_N])) do
     local lo, hi = '[' .. ns_e .. NUL, '(' .. ns_e .. '\1'
     if #redis.call('ZRANGEBYLEX', KEYS[K_I], lo, hi, 'LIMIT', 0, 1) == 0
@@ -41,4 +42,4 @@ for _, member in ipairs(members) do
 end
 local next_cursor = ''
 if #members == budget then next_cursor = '(' .. members[#members] end
-return {next_cursor, redis.call('GET', KEYS[K_T]), found}
+return {next_cursor, redis.call('GET', KEYS[K_T]), found, redis.call('ZCARD', KEYS[K_J])}

@@ -271,7 +271,8 @@ end
 -- reply: data, never a Lua error) and the client raises DamagedThreadError.  What is missing:
 -- 'K' .. key name (the whole key), 'C' / 'M' (the checkpoint's c / m field), 'I' / 'J' (its i /
 -- j entry), 'N' (the namespace's n field), 'X' (the namespace's checkpoints: its n field is all
--- that is left), 'V' .. value field, 'W' .. write name.
+-- that is left), 'Q' .. counts (c m i j disagree in number), 'V' .. value field, 'W' .. write
+-- name.
 local function damaged(cid, missing)
   return {0, cid, missing}
 end
@@ -336,11 +337,26 @@ local function thread_gaps(k, ns_e)
   return missing
 end
 
--- The id and namespace records of a thread read whole so far (one call; O(1)).
+-- Whole-key records of a thread a read found whole so far, in one O(1) call: EXISTS counts t
+-- once, n twice, w four times and wx eight times, so the reply is a bitmask of the keys that
+-- exist; a whole thread gives 3 (no pending writes) or 15.
 local function ids_gaps(k, missing)
-  if redis.call('EXISTS', k[K_T], k[K_N]) < 2 then
-    for _, x in ipairs({K_T, K_N}) do
-      if redis.call('EXISTS', k[x]) == 0 then missing[#missing + 1] = 'K' .. NAMES[x] end
-    end
+  local mask = redis.call('EXISTS', k[K_T], k[K_N], k[K_N], k[K_W], k[K_W], k[K_W], k[K_W],
+    k[K_WX], k[K_WX], k[K_WX], k[K_WX], k[K_WX], k[K_WX], k[K_WX], k[K_WX])
+  if mask == 3 or mask == 15 then return end
+  if mask % 2 == 0 then missing[#missing + 1] = 'Kt' end
+  if math.floor(mask / 2) % 2 == 0 then missing[#missing + 1] = 'Kn' end
+  local w, wx = math.floor(mask / 4) % 2 == 1, mask >= 8
+  if w and not wx then missing[#missing + 1] = 'Kwx' end
+  if wx and not w then missing[#missing + 1] = 'Kw' end
+end
+
+-- A whole thread holds as many checkpoint records as metadata records and entries in each of
+-- its two indexes (four O(1) calls).
+local function count_gaps(k, missing)
+  local c, m = redis.call('HLEN', k[K_C]), redis.call('HLEN', k[K_M])
+  local i, j = redis.call('ZCARD', k[K_I]), redis.call('ZCARD', k[K_J])
+  if c ~= m or m ~= i or i ~= j then
+    missing[#missing + 1] = 'Q' .. c .. ' ' .. m .. ' ' .. i .. ' ' .. j
   end
 end

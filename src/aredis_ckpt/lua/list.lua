@@ -125,20 +125,26 @@ local function thread_of(k, tag)
   end
   return thread
 end
+-- Whole-thread checks, once per thread and page: O(1) calls.
+local function thread_checked(k, tag)
+  local tk = tag or ''
+  local gaps = gaps_cache[tk]
+  if gaps == nil then
+    local missing = {}
+    ids_gaps(k, missing)
+    count_gaps(k, missing)
+    gaps = #missing > 0 and missing
+    gaps_cache[tk] = gaps
+  end
+  return gaps
+end
 local function add_damage(k, tag, ns_e, cid, missing)
   out[#out + 1] = {0, cid, missing, ns_e, tag or '', thread_of(k, tag)}
 end
 -- A checkpoint named by an index but without metadata: damage, or a stale bucket entry.
 local function unreadable(k, tag, ns_e, cid)
   local gaps = checkpoint_gaps(k, ns_e, cid)
-  if not gaps and from_bucket then
-    local tk = tag or ''
-    gaps = gaps_cache[tk]
-    if gaps == nil then
-      gaps = thread_gaps(k, ns_e) or false
-      gaps_cache[tk] = gaps
-    end
-  end
+  if not gaps and from_bucket then gaps = thread_gaps(k, ns_e) end
   if gaps then add_damage(k, tag, ns_e, cid, gaps) end
 end
 while #out < limit and scanned < budget do
@@ -186,7 +192,10 @@ while #out < limit and scanned < budget do
         local values = values_of(k, meta)
         local writes, names = named_writes_of(k, ns_e, cid)
         local missing = {}
-        if not thread then missing[#missing + 1] = 'Kt' end
+        local gaps = thread_checked(k, tag)
+        if gaps then
+          for _, x in ipairs(gaps) do missing[#missing + 1] = x end
+        end
         if not ns then
           if redis.call('EXISTS', k[K_N]) == 0 then missing[#missing + 1] = 'Kn'
           else missing[#missing + 1] = 'N' end

@@ -28,7 +28,6 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from redis.exceptions import ResponseError
 
 from aredis_ckpt import _guards, _serde
-from aredis_ckpt._damage import ThreadDamage, damage_of, is_damage, unescape
 from aredis_ckpt._budget import DEFAULT_SCRIPT_BUDGET, ScriptBudget
 from aredis_ckpt._commands import Arg, Command, ScriptCall, evalsha
 from aredis_ckpt._config import (
@@ -41,6 +40,7 @@ from aredis_ckpt._config import (
     TTLConfig,
     ttl_milliseconds,
 )
+from aredis_ckpt._damage import ThreadDamage, damage_of, is_damage, unescape
 from aredis_ckpt._keys import (
     NUL,
     BucketKeys,

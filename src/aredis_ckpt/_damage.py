@@ -4,7 +4,8 @@ A read script that finds a thread missing records it always holds together repli
 damage reply instead of data (``lua/lib.lua``, "Damage"): ``{0, cid or '', {what...}}``, each
 ``what`` a code: ``K<key>`` a whole key of the thread, ``C``/``M`` a checkpoint's record /
 metadata, ``I``/``J`` its index entries, ``N`` the namespace record, ``X`` the namespace's
-checkpoints, ``Q`` the thread's checkpoint records and index entries disagree in number, ``V<field>`` a channel value, ``W<name>`` a pending write.  ``check_threads`` adds
+checkpoints, ``Q`` the thread's checkpoint records and index entries disagree in number,
+``V<field>`` a channel value, ``W<name>`` a pending write.  ``check_threads`` adds
 ``A`` (every key of a thread is gone while the index across threads still names it), ``B``
 (an entry of the index across threads names a checkpoint its thread does not hold) and ``L``
 (the index across threads lacks entries of a thread's checkpoints).
@@ -89,7 +90,10 @@ def _describe_one(code: bytes) -> str:
             "(list(None) does not see them)"
         )
     if kind == b"A":
-        return f"every record of the thread ({decode(rest)} entries of the index across threads remain)"
+        return (
+            f"every record of the thread ({decode(rest)} entries of the index across threads "
+            "remain)"
+        )
     return _RECORDS.get(kind, f"record {code!r}")
 
 
@@ -128,14 +132,8 @@ class ThreadDamage:
             if self.thread_id is not None
             else f"the thread with key part {self.tag!r}"
         )
-        where = (
-            f" (namespace {self.checkpoint_ns!r})" if self.checkpoint_ns is not None else ""
-        )
-        at = (
-            f"checkpoint {self.checkpoint_id!r}"
-            if self.checkpoint_id
-            else "its latest checkpoint"
-        )
+        where = f" (namespace {self.checkpoint_ns!r})" if self.checkpoint_ns is not None else ""
+        at = f"checkpoint {self.checkpoint_id!r}" if self.checkpoint_id else "its latest checkpoint"
         return (
             f"{who}{where} under prefix {prefix!r} is damaged at {at}: missing "
             f"{'; '.join(self.missing)}. Its keys were evicted or partly deleted; see "

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from langgraph.checkpoint.base import CheckpointTuple
 from redis.exceptions import ResponseError
+from tests._async.conftest import SaverFactory
+from tests._async.test_saver import cfg, make_checkpoint, md
 
 from aredis_ckpt import (
     AsyncRedisSaver,
@@ -25,8 +27,6 @@ from aredis_ckpt import (
 )
 from aredis_ckpt._compat import asleep
 from aredis_ckpt._keys import ThreadKeys, key_part, ns_member, value_field, write_field_suffix
-from tests._async.conftest import SaverFactory
-from tests._async.test_saver import cfg, make_checkpoint, md
 
 TID = "dam:{aged} thread"
 KEY = {name.decode(): i for i, name in enumerate(ThreadKeys.NAMES)}
@@ -280,19 +280,23 @@ async def _read_everything(saver: AsyncRedisSaver, thread_id: str, b: Built) -> 
             got = await saver.aget_tuple(config)
             assert got is not None
         except DamagedThreadError as exc:
-            assert repr(thread_id) in str(exc)
+            _named(exc, thread_id)
     for listed in (cfg(thread_id), {"configurable": {"thread_id": thread_id}}):
         try:
             assert len(await _all(saver.alist(listed))) >= 3
         except DamagedThreadError as exc:
-            assert repr(thread_id) in str(exc)
+            _named(exc, thread_id)
     try:
         history = await saver.aget_delta_channel_history(
             config=cfg(thread_id), channels=["count", "const"]
         )
         assert history["const"].get("seed") == "same"
     except DamagedThreadError as exc:
-        assert repr(thread_id) in str(exc)
+        _named(exc, thread_id)
+
+
+def _named(exc: DamagedThreadError, thread_id: str) -> None:
+    assert exc.thread_id == thread_id and repr(thread_id) in str(exc)
 
 
 async def _all(it: Any) -> list[Any]:
@@ -343,9 +347,7 @@ async def test_check_threads_reports_exactly_the_damaged_threads(
         gone = by_thread["gone"]
         assert len(gone) == 1 and gone[0].missing[0].startswith("every record of the thread (4")
         assert any("(key w)" in x for d in by_thread["w"] for x in d.missing)
-        assert {d.checkpoint_id for d in by_thread["w"] if d.checkpoint_id} == {
-            built["w"].cid(2)
-        }
+        assert {d.checkpoint_id for d in by_thread["w"] if d.checkpoint_id} == {built["w"].cid(2)}
         assert all(d.as_dict()["thread_id"] == d.thread_id for d in report)
 
 

@@ -282,19 +282,23 @@ def _read_everything(saver: RedisSaver, thread_id: str, b: Built) -> None:
             got = saver.get_tuple(config)
             assert got is not None
         except DamagedThreadError as exc:
-            assert repr(thread_id) in str(exc)
+            _named(exc, thread_id)
     for listed in (cfg(thread_id), {"configurable": {"thread_id": thread_id}}):
         try:
             assert len(_all(saver.list(listed))) >= 3
         except DamagedThreadError as exc:
-            assert repr(thread_id) in str(exc)
+            _named(exc, thread_id)
     try:
         history = saver.get_delta_channel_history(
             config=cfg(thread_id), channels=["count", "const"]
         )
         assert history["const"].get("seed") == "same"
     except DamagedThreadError as exc:
-        assert repr(thread_id) in str(exc)
+        _named(exc, thread_id)
+
+
+def _named(exc: DamagedThreadError, thread_id: str) -> None:
+    assert exc.thread_id == thread_id and repr(thread_id) in str(exc)
 
 
 def _all(it: Any) -> list[Any]:

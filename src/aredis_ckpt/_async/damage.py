@@ -141,9 +141,7 @@ async def _check_buckets(
                     tag=decode(tag),
                     checkpoint_ns=None,
                     checkpoint_id=None,
-                    missing=tuple(
-                        describe([b"L" + str(count - indexed.get(tag, 0)).encode()])
-                    ),
+                    missing=tuple(describe([b"L" + str(count - indexed.get(tag, 0)).encode()])),
                 )
             )
     return found

@@ -202,7 +202,7 @@ def test_evicted_threads_are_named_never_silent(
                 expected = _expected(built[tid], tid in writes_lost)
                 listed.setdefault(tid, set()).add(_whole(tup, expected))
         intact = {tid for tid in whole - checkpoints_lost if bucket_alive[tid]}
-        assert set(listed) == intact
+        assert set(listed) == intact, {t: missing[t] for t in set(listed) ^ intact}
         assert all(len(cids) == 4 for cids in listed.values())
         warned = {
             match.group(1)

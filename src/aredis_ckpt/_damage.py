@@ -80,6 +80,11 @@ def _describe_one(code: bytes) -> str:
         return f"pending write {rest!r}"
     if kind == b"Q":
         c, m, i, j = (decode(x) for x in rest.split(b" "))
+        if c == "?":
+            return (
+                "some checkpoints' index entries (the thread's index i holds "
+                f"{i} entries, its index across namespaces j {j})"
+            )
         return (
             "some checkpoints' records or index entries (the thread holds "
             f"{c} checkpoint records, {m} metadata records, {i} + {j} index entries)"

@@ -101,8 +101,9 @@ def delete(b: Built, key: str) -> None:
     assert b.saver._redis.delete(b.key(key)) == 1
 
 
-# name: (damage, the record the message names, whether a read of the latest checkpoint in
-# namespace "" raises, the checkpoint the damage is at (index into configs) or None)
+# name: (damage, the record the message names, the checkpoint the damage is at (index into
+# configs) or None).  The records get_tuple does not need (the thread's id and namespace
+# records) are named by list and check_threads; get_tuple returns the whole checkpoint.
 CASES: dict[str, tuple[Damage, str, int | None]] = {
     "meta field": (lambda b: hdel(b, "m", b.field(2)), "the checkpoint's metadata", 2),
     "checkpoint field": (lambda b: hdel(b, "c", b.field(2)), "the checkpoint record", 2),
@@ -151,11 +152,17 @@ def test_damage_is_named_by_every_read(make_saver: SaverFactory, case: str) -> N
             else:
                 assert exc.checkpoint_id is None
 
-        with pytest.raises(DamagedThreadError) as info:
-            saver.get_tuple(cfg(TID))
-        check(info.value)
-        assert info.value.checkpoint_ns == ""
-        if at is not None:
+        if case in ("t key", "n key"):
+            for config in (cfg(TID), b.configs[2]):
+                got = saver.get_tuple(config)
+                assert got is not None and got.checkpoint["channel_values"]["count"] == 2
+                assert len(got.pending_writes or []) == 2
+        else:
+            with pytest.raises(DamagedThreadError) as info:
+                saver.get_tuple(cfg(TID))
+            check(info.value)
+            assert info.value.checkpoint_ns == ""
+        if at is not None and case not in ("t key", "n key"):
             with pytest.raises(DamagedThreadError) as info:
                 saver.get_tuple(b.configs[at])
             check(info.value)

@@ -8,7 +8,7 @@ local cursor, budget = ARGV[1], tonumber(ARGV[2])
 local found = {}
 if cursor == '' then
   local gaps = thread_gaps(KEYS, nil) or {}
-  count_gaps(KEYS, gaps)
+  count_gaps(KEYS, gaps, true)
   if #gaps > 0 then found[#found + 1] = {'', gaps, '', false} end
   for _, ns_e in ipairs(redis.call('HKEYS', KEYS[K_N])) do
     local lo, hi = '[' .. ns_e .. NUL, '(' .. ns_e .. '\1'

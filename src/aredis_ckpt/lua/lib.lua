@@ -309,23 +309,25 @@ local function checkpoint_gaps(k, ns_e, cid)
   return missing
 end
 
+-- Append 'K' .. name for each of the keys at positions `xs` that does not exist.
+local function keys_missing(k, xs, missing)
+  for _, x in ipairs(xs) do
+    if redis.call('EXISTS', k[x]) == 0 then missing[#missing + 1] = 'K' .. NAMES[x] end
+  end
+end
+
 -- The keys (and, with ns_e, the namespace records) a thread lacks, or nil when it is whole or
--- has no key at all.  For reads that found nothing: a few O(1) calls.
+-- has no key at all.  For reads that found nothing: one call for a thread that does not exist,
+-- four or five O(1) calls for one that does.
 local function thread_gaps(k, ns_e)
   if redis.call('EXISTS', unpack(k, 1, 10)) == 0 then return nil end
-  local ex = {}
-  for x = 1, 10 do ex[x] = redis.call('EXISTS', k[x]) == 1 end
   local missing = {}
-  for _, x in ipairs({K_T, K_N}) do
-    if not ex[x] then missing[#missing + 1] = 'K' .. NAMES[x] end
+  if redis.call('EXISTS', k[K_T], k[K_N]) < 2 then keys_missing(k, {K_T, K_N}, missing) end
+  local data = redis.call('EXISTS', k[K_C], k[K_M], k[K_I], k[K_J])
+  if data < 4 and (data > 0 or redis.call('EXISTS', k[K_V], k[K_R]) > 0) then
+    keys_missing(k, {K_C, K_M, K_I, K_J}, missing)
   end
-  if ex[K_C] or ex[K_M] or ex[K_I] or ex[K_J] or ex[K_V] or ex[K_R] then
-    for _, x in ipairs({K_C, K_M, K_I, K_J}) do
-      if not ex[x] then missing[#missing + 1] = 'K' .. NAMES[x] end
-    end
-  end
-  if ex[K_W] and not ex[K_WX] then missing[#missing + 1] = 'Kwx' end
-  if ex[K_WX] and not ex[K_W] then missing[#missing + 1] = 'Kw' end
+  if redis.call('EXISTS', k[K_W], k[K_WX]) == 1 then keys_missing(k, {K_W, K_WX}, missing) end
   if #missing == 0 and ns_e and redis.call('HEXISTS', k[K_N], ns_e) == 1 then
     local lo, hi = '[' .. ns_e .. NUL, '(' .. ns_e .. '\1'
     if #redis.call('ZRANGEBYLEX', k[K_I], lo, hi, 'LIMIT', 0, 1) == 0
@@ -337,25 +339,26 @@ local function thread_gaps(k, ns_e)
   return missing
 end
 
--- Whole-key records of a thread a read found whole so far, in one O(1) call: EXISTS counts t
--- once, n twice, w four times and wx eight times, so the reply is a bitmask of the keys that
--- exist; a whole thread gives 3 (no pending writes) or 15.
-local function ids_gaps(k, missing)
-  local mask = redis.call('EXISTS', k[K_T], k[K_N], k[K_N], k[K_W], k[K_W], k[K_W], k[K_W],
-    k[K_WX], k[K_WX], k[K_WX], k[K_WX], k[K_WX], k[K_WX], k[K_WX], k[K_WX])
-  if mask == 3 or mask == 15 then return end
-  if mask % 2 == 0 then missing[#missing + 1] = 'Kt' end
-  if math.floor(mask / 2) % 2 == 0 then missing[#missing + 1] = 'Kn' end
-  local w, wx = math.floor(mask / 4) % 2 == 1, mask >= 8
-  if w and not wx then missing[#missing + 1] = 'Kwx' end
-  if wx and not w then missing[#missing + 1] = 'Kw' end
+-- The two pending-write keys exist together: a read that found no write names for its
+-- checkpoint still tells a thread without writes from one that lost `wx` (one O(1) call).
+local function writes_gaps(k, missing)
+  local n = redis.call('EXISTS', k[K_W], k[K_WX], k[K_WX])
+  if n == 1 then
+    missing[#missing + 1] = 'Kwx'
+  elseif n == 2 then
+    missing[#missing + 1] = 'Kw'
+  end
 end
 
--- A whole thread holds as many checkpoint records as metadata records and entries in each of
--- its two indexes (four O(1) calls).
-local function count_gaps(k, missing)
-  local c, m = redis.call('HLEN', k[K_C]), redis.call('HLEN', k[K_M])
+-- A whole thread holds as many entries in each of its checkpoint indexes (two O(1) calls);
+-- with `all`, as many checkpoint and metadata records too (two more).
+local function count_gaps(k, missing, all)
   local i, j = redis.call('ZCARD', k[K_I]), redis.call('ZCARD', k[K_J])
+  if not all then
+    if i ~= j then missing[#missing + 1] = 'Q? ? ' .. i .. ' ' .. j end
+    return
+  end
+  local c, m = redis.call('HLEN', k[K_C]), redis.call('HLEN', k[K_M])
   if c ~= m or m ~= i or i ~= j then
     missing[#missing + 1] = 'Q' .. c .. ' ' .. m .. ' ' .. i .. ' ' .. j
   end

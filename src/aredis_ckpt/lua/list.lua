@@ -125,14 +125,15 @@ local function thread_of(k, tag)
   end
   return thread
 end
--- Whole-thread checks, once per thread and page: O(1) calls.
+-- Whole-thread checks, once per thread and page: three (five for bucket entries) O(1) calls.
 local function thread_checked(k, tag)
   local tk = tag or ''
   local gaps = gaps_cache[tk]
   if gaps == nil then
     local missing = {}
-    ids_gaps(k, missing)
-    count_gaps(k, missing)
+    writes_gaps(k, missing)
+    -- read through its own index, a thread that lost both indexes lists nothing (see the end)
+    count_gaps(k, missing, from_bucket)
     gaps = #missing > 0 and missing
     gaps_cache[tk] = gaps
   end
@@ -192,6 +193,7 @@ while #out < limit and scanned < budget do
         local values = values_of(k, meta)
         local writes, names = named_writes_of(k, ns_e, cid)
         local missing = {}
+        if not thread then missing[#missing + 1] = 'Kt' end
         local gaps = thread_checked(k, tag)
         if gaps then
           for _, x in ipairs(gaps) do missing[#missing + 1] = x end

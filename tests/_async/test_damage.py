@@ -127,7 +127,11 @@ CASES: dict[str, tuple[Damage, str, int | None]] = {
     "v key": (lambda b: delete(b, "v"), "channel value 'const'@", 2),
     "w key": (lambda b: delete(b, "w"), "pending write task-1/0", 2),
     "i key": (lambda b: delete(b, "i"), "the thread's checkpoint index (key i)", None),
+    "wx key": (lambda b: delete(b, "wx"), "the thread's pending-write index (key wx)", 2),
+    "j key": (lambda b: delete(b, "j"), "index across namespaces j 0", 2),
 }
+# damage to records get_tuple does not read: it returns the whole checkpoint
+GET_TUPLE_WHOLE = ("t key", "n key", "j key")
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -150,7 +154,7 @@ async def test_damage_is_named_by_every_read(make_saver: SaverFactory, case: str
             else:
                 assert exc.checkpoint_id is None
 
-        if case in ("t key", "n key"):
+        if case in GET_TUPLE_WHOLE:
             for config in (cfg(TID), b.configs[2]):
                 got = await saver.aget_tuple(config)
                 assert got is not None and got.checkpoint["channel_values"]["count"] == 2
@@ -160,7 +164,7 @@ async def test_damage_is_named_by_every_read(make_saver: SaverFactory, case: str
                 await saver.aget_tuple(cfg(TID))
             check(info.value)
             assert info.value.checkpoint_ns == ""
-        if at is not None and case not in ("t key", "n key"):
+        if at is not None and case not in GET_TUPLE_WHOLE:
             with pytest.raises(DamagedThreadError) as info:
                 await saver.aget_tuple(b.configs[at])
             check(info.value)

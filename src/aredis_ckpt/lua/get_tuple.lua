@@ -27,7 +27,7 @@ local writes, names = named_writes_of(KEYS, ns_e, cid)
 local missing = {}
 add_missing(missing, 'V', meta[3], values)
 add_missing(missing, 'W', names, writes)
-if #names == 0 then writes_gaps(KEYS, missing) end
+if #names == 0 then writes_gaps(KEYS, missing, false) end
 if #missing > 0 then return damaged(cid, missing) end
 touch(KEYS, tonumber(ARGV[3]))
 return {cid, c, meta[1], meta[2], values, writes}

@@ -339,15 +339,22 @@ local function thread_gaps(k, ns_e)
   return missing
 end
 
--- The two pending-write keys exist together: a read that found no write names for its
--- checkpoint still tells a thread without writes from one that lost `wx` (one O(1) call).
-local function writes_gaps(k, missing)
-  local n = redis.call('EXISTS', k[K_W], k[K_WX], k[K_WX])
-  if n == 1 then
-    missing[#missing + 1] = 'Kwx'
-  elseif n == 2 then
-    missing[#missing + 1] = 'Kw'
+-- The two pending-write keys exist together.  A read that found no write names for its
+-- checkpoint still tells a thread without writes from one that lost `wx`: one O(1) call where
+-- `wx` exists (a thread that ever had pending writes), two where it does not.  With `both`,
+-- one call also finds a lost `w` (EXISTS counts wx twice: 0 or 3 for a whole pair).
+local function writes_gaps(k, missing, both)
+  if both then
+    local n = redis.call('EXISTS', k[K_W], k[K_WX], k[K_WX])
+    if n == 1 then
+      missing[#missing + 1] = 'Kwx'
+    elseif n == 2 then
+      missing[#missing + 1] = 'Kw'
+    end
+    return
   end
+  if redis.call('EXISTS', k[K_WX]) == 1 then return end
+  if redis.call('EXISTS', k[K_W]) == 1 then missing[#missing + 1] = 'Kwx' end
 end
 
 -- A whole thread holds as many entries in each of its checkpoint indexes (two O(1) calls);

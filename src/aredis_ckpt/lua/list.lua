@@ -131,7 +131,7 @@ local function thread_checked(k, tag)
   local gaps = gaps_cache[tk]
   if gaps == nil then
     local missing = {}
-    writes_gaps(k, missing)
+    writes_gaps(k, missing, true)
     -- read through its own index, a thread that lost both indexes lists nothing (see the end)
     count_gaps(k, missing, from_bucket)
     gaps = #missing > 0 and missing

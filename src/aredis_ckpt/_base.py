@@ -613,13 +613,15 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             values: dict[str, Any] = {}
             for channel_raw, blob in zip(channels, value_blobs, strict=True):
                 at = channel = decode(channel_raw)
-                if blob is None:
-                    continue
+                if blob is None:  # the scripts reply with damage instead: never silently
+                    raise ValueError(f"the stored value of channel {channel!r} is missing")
                 value = _serde.load_value(self.serde, blob, strict)
                 if value is not _serde.EMPTY:
                     values[channel] = value
             at = None
-            decoded = [_serde.load_write(self.serde, blob, strict) for blob in write_blobs if blob]
+            if not all(write_blobs):
+                raise ValueError("a pending write is missing")
+            decoded = [_serde.load_write(self.serde, blob, strict) for blob in write_blobs]
         except _serde.NotEncrypted as exc:
             raise self._unencrypted(exc, at, thread_id, ns, f"checkpoint {cid!r}") from None
         except Exception as exc:

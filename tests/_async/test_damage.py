@@ -265,6 +265,9 @@ async def test_skip_damaged_lists_the_rest_and_warns(
         assert all(r.levelno == logging.WARNING for r in warnings)
         assert all(repr(TID) in r.getMessage() for r in warnings)
         assert all("channel value 'count'@" in r.getMessage() for r in warnings)
+        # skipped checkpoints do not count toward a limit
+        assert len(await _all(skipping.alist(None, limit=6))) == 6
+        assert len(await _all(skipping.alist(cfg(TID), limit=2))) == 2
         # get_tuple still raises: skipping is for listing only
         with pytest.raises(DamagedThreadError):
             await skipping.aget_tuple(cfg(TID))

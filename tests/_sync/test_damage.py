@@ -267,6 +267,9 @@ def test_skip_damaged_lists_the_rest_and_warns(
         assert all(r.levelno == logging.WARNING for r in warnings)
         assert all(repr(TID) in r.getMessage() for r in warnings)
         assert all("channel value 'count'@" in r.getMessage() for r in warnings)
+        # skipped checkpoints do not count toward a limit
+        assert len(_all(skipping.list(None, limit=6))) == 6
+        assert len(_all(skipping.list(cfg(TID), limit=2))) == 2
         # get_tuple still raises: skipping is for listing only
         with pytest.raises(DamagedThreadError):
             skipping.get_tuple(cfg(TID))

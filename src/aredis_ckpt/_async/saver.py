@@ -376,7 +376,8 @@ class AsyncRedisSaver(AsyncSaverMixin):
             call = ScriptCall(query.keys, query.page_args(self._pk.prefix))
             cursor, items = await self._eval(SCRIPTS.list, call)
             yield items
-            if not query.advance(cursor, len(items)):
+            # damage items (raised, or skipped with skip_damaged) do not count toward a limit
+            if not query.advance(cursor, sum(1 for item in items if not is_damage(item))):
                 return
 
     async def _alist_cluster_global(self, query: ListQuery) -> AsyncIterator[CheckpointTuple]:

@@ -1,7 +1,7 @@
 """Damaged threads (no I/O): what the read scripts report missing, as words and as reports.
 
 A read script that finds a thread missing records it always holds together replies with a
-damage reply instead of data (``lua/lib.lua``, "Damage"): ``{0, cid or '', {what...}}``, each
+damage reply instead of data (``lua/damage.lua``): ``{0, cid or '', {what...}}``, each
 ``what`` a code: ``K<key>`` a whole key of the thread, ``C``/``M`` a checkpoint's record /
 metadata, ``I``/``J`` its index entries, ``N`` the namespace record, ``X`` the namespace's
 checkpoints, ``Q`` the thread's checkpoint records and index entries disagree in number,

@@ -3,7 +3,7 @@
 Written once; ``scripts/unasync.py`` generates the synchronous twin.  Reads only: SCAN for the
 threads' keys, the ``check_thread`` script (at most ``script_budget.entries`` checkpoints per
 call), and the buckets of the index across threads read a slice at a time.  What counts as
-damage is documented in ``lua/lib.lua`` ("Damage") and docs/reliability.md.
+damage is documented in ``lua/damage.lua`` and docs/reliability.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
--- check_thread: one slice of a thread's damage check (see lib.lua, "Damage"): the records of up
+-- check_thread: one slice of a thread's damage check (see damage.lua): the records of up
 -- to `budget` checkpoints (entries of j after the cursor).  The first slice (cursor '') also
 -- checks the thread's keys and namespaces.  Reads only.
 -- KEYS: the thread's ten keys.  ARGV: cursor ('' first), budget.

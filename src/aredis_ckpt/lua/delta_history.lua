@@ -1,7 +1,7 @@
 -- get_delta_channel_history: walk the parent chain of one checkpoint in a single call.
 -- KEYS: the thread's ten keys.  ARGV: N, cid or '' (latest), then channel names.
 -- Returns {{ {write blobs for the channels still open}, {channel, value blob, ...} } per ancestor},
--- nearest ancestor first, or a damage reply {0, cid, {what is missing}} (see lib.lua).  A channel
+-- nearest ancestor first, or a damage reply {0, cid, {what is missing}} (see damage.lua).  A channel
 -- closes at the first ancestor holding a stored value for it.  The walk ends at an ancestor
 -- that left no trace (pruned); one that left some but not all of its records is damage.
 local ns_e, cid = ARGV[1], ARGV[2]

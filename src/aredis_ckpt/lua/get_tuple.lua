@@ -2,7 +2,7 @@
 -- pending writes.  KEYS: the thread's ten keys.  ARGV: N, cid or '', ttl ms to refresh or 0.
 -- Touches only the thread's keys, even when it refreshes their expiry.
 -- Returns false, {cid, checkpoint blob, parent, {channels}, {value blobs}, {write blobs}}, or a
--- damage reply {0, cid or '', {what is missing}} (see lib.lua) for a checkpoint or thread missing
+-- damage reply {0, cid or '', {what is missing}} (see damage.lua) for a checkpoint or thread missing
 -- records: never false for a thread that lost its checkpoints' keys.
 local ns_e, cid = ARGV[1], ARGV[2]
 if cid == '' then

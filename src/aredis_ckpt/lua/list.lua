@@ -8,7 +8,7 @@
 -- Returns {cursor ('' when exhausted),
 --          {{cid, c, parent, {channels}, {values}, {writes}, namespace, thread}, ...}}; an item
 -- may instead be a damage item {0, cid or '', {what is missing}, N, T or '', thread or false}
--- (see lib.lua): a checkpoint missing records, or (modes 'n', 't', 'x') a thread missing keys
+-- (see damage.lua): a checkpoint missing records, or (modes 'n', 't', 'x') a thread missing keys
 -- where the page found nothing.  A bucket entry whose checkpoint left no trace in a whole (or
 -- gone) thread is skipped: a cluster updates the buckets after the thread, and a thread's keys
 -- expire before its bucket entries are swept.

@@ -7,9 +7,9 @@
 local cursor, budget = ARGV[1], tonumber(ARGV[2])
 local found = {}
 if cursor == '' then
-  local gaps = thread_gaps(KEYS, nil) or {}
-  count_gaps(KEYS, gaps, true)
-  if #gaps > 0 then found[#found + 1] = {'', gaps, '', false} end
+  local missing = gaps(KEYS, nil, nil) or {}
+  size_gaps(KEYS, missing, nil, 'all')
+  if #missing > 0 then found[#found + 1] = {'', missing, '', false} end
   for _, ns_e in ipairs(redis.call('HKEYS', KEYS[K_N])) do
     local lo, hi = '[' .. ns_e .. NUL, '(' .. ns_e .. '\1'
     if #redis.call('ZRANGEBYLEX', KEYS[K_I], lo, hi, 'LIMIT', 0, 1) == 0

@@ -8,15 +8,15 @@ local ns_e, cid = ARGV[1], ARGV[2]
 if cid == '' then
   cid = latest_cid(KEYS, ns_e)
   if not cid then
-    local gaps = thread_gaps(KEYS, ns_e)
-    if gaps then return damaged('', gaps) end
+    local missing = gaps(KEYS, ns_e, nil)
+    if missing then return {0, '', missing} end
     return {}
   end
 end
 local m = redis.call('HGET', KEYS[K_M], ns_e .. NUL .. cid)
 if not m then
-  local gaps = checkpoint_gaps(KEYS, ns_e, cid) or thread_gaps(KEYS, ns_e)
-  if gaps then return damaged(cid, gaps) end
+  local missing = gaps(KEYS, ns_e, cid) or gaps(KEYS, ns_e, nil)
+  if missing then return {0, cid, missing} end
   return {}
 end
 local open, n_open = {}, 0
@@ -28,8 +28,8 @@ local cur = cmsgpack.unpack(m)[1]
 while cur ~= '' and n_open > 0 do
   local mb = redis.call('HGET', KEYS[K_M], ns_e .. NUL .. cur)
   if not mb then
-    local gaps = checkpoint_gaps(KEYS, ns_e, cur)
-    if gaps then return damaged(cur, gaps) end
+    local missing = gaps(KEYS, ns_e, cur)
+    if missing then return {0, cur, missing} end
     break
   end
   local meta = cmsgpack.unpack(mb)
@@ -52,7 +52,7 @@ while cur ~= '' and n_open > 0 do
       end
     end
   end
-  if #missing > 0 then return damaged(cur, missing) end
+  if #missing > 0 then return {0, cur, missing} end
   for i = 1, #seeds, 2 do open[seeds[i]] = nil; n_open = n_open - 1 end
   out[#out + 1] = {writes, seeds}
   cur = meta[1]

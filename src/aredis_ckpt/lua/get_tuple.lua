@@ -8,8 +8,8 @@ local ns_e, cid = ARGV[1], ARGV[2]
 if cid == '' then
   cid = latest_cid(KEYS, ns_e)
   if not cid then
-    local gaps = thread_gaps(KEYS, ns_e)
-    if gaps then return damaged('', gaps) end
+    local missing = gaps(KEYS, ns_e, nil)
+    if missing then return {0, '', missing} end
     return false
   end
 end
@@ -17,8 +17,8 @@ local f = ns_e .. NUL .. cid
 local c = redis.call('HGET', KEYS[K_C], f)
 local m = redis.call('HGET', KEYS[K_M], f)
 if not (c and m) then
-  local gaps = checkpoint_gaps(KEYS, ns_e, cid) or thread_gaps(KEYS, ns_e)
-  if gaps then return damaged(cid, gaps) end
+  local missing = gaps(KEYS, ns_e, cid) or gaps(KEYS, ns_e, nil)
+  if missing then return {0, cid, missing} end
   return false
 end
 local meta = cmsgpack.unpack(m)
@@ -27,7 +27,7 @@ local writes, names = named_writes_of(KEYS, ns_e, cid)
 local missing = {}
 add_missing(missing, 'V', meta[3], values)
 add_missing(missing, 'W', names, writes)
-if #names == 0 then writes_gaps(KEYS, missing, false) end
-if #missing > 0 then return damaged(cid, missing) end
+if #names == 0 then size_gaps(KEYS, missing, 'one', nil) end
+if #missing > 0 then return {0, cid, missing} end
 touch(KEYS, tonumber(ARGV[3]))
 return {cid, c, meta[1], meta[2], values, writes}

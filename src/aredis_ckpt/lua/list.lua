@@ -125,28 +125,27 @@ local function thread_of(k, tag)
   end
   return thread
 end
--- Whole-thread checks, once per thread and page: three (five for bucket entries) O(1) calls.
+-- Whole-thread checks, once per thread and page: three O(1) calls (five for bucket entries).
 local function thread_checked(k, tag)
   local tk = tag or ''
-  local gaps = gaps_cache[tk]
-  if gaps == nil then
+  local found = gaps_cache[tk]
+  if found == nil then
     local missing = {}
-    writes_gaps(k, missing, true)
     -- read through its own index, a thread that lost both indexes lists nothing (see the end)
-    count_gaps(k, missing, from_bucket)
-    gaps = #missing > 0 and missing
-    gaps_cache[tk] = gaps
+    size_gaps(k, missing, 'both', from_bucket and 'all' or 'ij')
+    found = #missing > 0 and missing
+    gaps_cache[tk] = found
   end
-  return gaps
+  return found
 end
 local function add_damage(k, tag, ns_e, cid, missing)
   out[#out + 1] = {0, cid, missing, ns_e, tag or '', thread_of(k, tag)}
 end
 -- A checkpoint named by an index but without metadata: damage, or a stale bucket entry.
 local function unreadable(k, tag, ns_e, cid)
-  local gaps = checkpoint_gaps(k, ns_e, cid)
-  if not gaps and from_bucket then gaps = thread_gaps(k, ns_e) end
-  if gaps then add_damage(k, tag, ns_e, cid, gaps) end
+  local missing = gaps(k, ns_e, cid)
+  if not missing and from_bucket then missing = gaps(k, ns_e, nil) end
+  if missing then add_damage(k, tag, ns_e, cid, missing) end
 end
 while #out < limit and scanned < budget do
   local member = next_member()
@@ -194,9 +193,9 @@ while #out < limit and scanned < budget do
         local writes, names = named_writes_of(k, ns_e, cid)
         local missing = {}
         if not thread then missing[#missing + 1] = 'Kt' end
-        local gaps = thread_checked(k, tag)
-        if gaps then
-          for _, x in ipairs(gaps) do missing[#missing + 1] = x end
+        local thread_missing = thread_checked(k, tag)
+        if thread_missing then
+          for _, x in ipairs(thread_missing) do missing[#missing + 1] = x end
         end
         if not ns then
           if redis.call('EXISTS', k[K_N]) == 0 then missing[#missing + 1] = 'Kn'
@@ -219,8 +218,8 @@ if scanned == 0 and mode ~= 'g' then
   if mode == 'x' then
     unreadable(KEYS, nil, ARGV[7], exact)
   else
-    local gaps = thread_gaps(KEYS, mode == 'n' and ARGV[7] or nil)
-    if gaps then add_damage(KEYS, nil, ARGV[7], exact, gaps) end
+    local missing = gaps(KEYS, mode == 'n' and ARGV[7] or nil, nil)
+    if missing then add_damage(KEYS, nil, ARGV[7], exact, missing) end
   end
 end
 -- exhausted: nothing left after `last` (a page that stopped at its limit or budget may have more)

@@ -200,6 +200,9 @@ def test_check_lists_damaged_threads(cli: Run, data: Any) -> None:
     assert {f["thread_id"] for f in found} == {"alpha", "beta x"}
     assert {f["checkpoint_ns"] for f in found if f["thread_id"] == "alpha"} == {"", "child:1"}
     assert all(f["missing"] for f in found)
+    # the other read-only commands name the damage in one line, no traceback
+    code, _, err = cli("show", "alpha")
+    assert code == 1 and "is damaged at checkpoint" in err and err.count("\n") == 1
 
 
 def test_empty_prefix(cli: Run) -> None:

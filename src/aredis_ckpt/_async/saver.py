@@ -333,7 +333,10 @@ class AsyncRedisSaver(AsyncSaverMixin):
     # ------------------------------------------------------------------ checkpoint API
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        """The checkpoint named by ``config`` (the namespace's latest without a checkpoint_id)."""
+        """The checkpoint named by ``config`` (the namespace's latest without a checkpoint_id).
+
+        None when there is no such checkpoint; ``DamagedThreadError`` when the thread lost
+        records the checkpoint (or finding the latest) needs, never None for it."""
         call, thread_id, ns = self._get_tuple_call(config)
         with self._naming("get_tuple", thread_id):
             reply = await self._eval(SCRIPTS.get_tuple, call)
@@ -700,7 +703,8 @@ class AsyncRedisSaver(AsyncSaverMixin):
     async def aget_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]
     ) -> Mapping[str, DeltaChannelHistory]:
-        """Writes and seed of each channel along the parent chain, in one round trip."""
+        """Writes and seed of each channel along the parent chain, in one round trip
+        (``DamagedThreadError`` for an ancestor missing records)."""
         if not channels:
             return {}
         reply = await self._eval(SCRIPTS.delta_history, self._delta_call(config, channels))

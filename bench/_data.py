@@ -77,6 +77,10 @@ class ThreadWriter:
         cp["channel_versions"] = versions
         metadata = {"source": "loop", "step": self.step, "parents": {}}
         new_versions = dict.fromkeys(CHANGED, self.version)
+        if self.step == 0:
+            # the thread's first put stores every version its checkpoint references (a version
+            # never stored would read as a damaged thread, docs/reliability.md)
+            new_versions = {**versions, **new_versions}
         config = self.last_config or conf(self.thread_id)
         self.step += 1
         return config, cp, metadata, new_versions

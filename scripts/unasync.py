@@ -95,6 +95,7 @@ COMMON = {
     "aprefix_stats": "prefix_stats",
     "acheckpoint_ids": "checkpoint_ids",
     "acount_checkpoints": "count_checkpoints",
+    "acheck_threads": "check_threads",
     "_async": "_sync",
 }
 
@@ -131,7 +132,7 @@ LEFTOVER = re.compile(
     r"delete_thread|copy_thread|delete_for_runs|prune|setup|get_delta_channel_history|"
     r"invoke|stream|get_state|get_state_history|update_state|"
     r"batch|get|search|delete|list_namespaces|sweep_ttl|embed_documents|embed_query|"
-    r"release_surely|set|clear|clear_cache|cluster_evalsha|connection_from))\b"
+    r"release_surely|set|clear|clear_cache|cluster_evalsha|connection_from|check_threads))\b"
 )
 
 

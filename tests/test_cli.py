@@ -95,8 +95,8 @@ def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.startswith("usage: aredis-ckpt ")
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"aredis-ckpt {__version__}"
-    for command in ("demo", "threads", "show", "stats", "export", "import", "prune", "delete",
-                    "migrate"):  # fmt: skip
+    for command in ("demo", "threads", "show", "stats", "check", "export", "import", "prune",
+                    "delete", "migrate"):  # fmt: skip
         assert main([command, "--help"]) == 0
         assert capsys.readouterr().out.startswith(f"usage: aredis-ckpt {command} ")
     assert main(["no-such-command"]) == 2
@@ -178,6 +178,33 @@ def test_threads_show_and_stats(cli: Run, data: Any) -> None:
     assert stats["by_kind"]["thread"]["keys"] > 0
 
 
+def test_check_lists_damaged_threads(cli: Run, data: Any) -> None:
+    code, out, err = cli("check")
+    assert code == 0 and out.startswith("no damaged threads under prefix") and err == ""
+    code, out, _ = cli("check", "--json")
+    assert code == 0 and out == ""
+    # evict (delete) the channel values of "alpha", the id record of "beta x"
+    alpha, beta = data._thread("alpha").all, data._thread("beta x").all
+    assert data._redis.delete(alpha[4]) == 1 and data._redis.delete(beta[0]) == 1
+    code, out, err = cli("check")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].split() == ["THREAD", "NAMESPACE", "CHECKPOINT", "MISSING"]
+    assert len(lines) == 1 + 4 + 1  # every checkpoint of alpha, and beta's id record
+    assert all("channel value 'messages'@" in line for line in lines[1:] if "alpha" in line)
+    assert any("beta x" in line and "id record (key t)" in line for line in lines[1:])
+    assert "2 damaged thread(s)" in err
+    code, out, _ = cli("check", "--json")
+    found = [json.loads(line) for line in out.splitlines()]
+    assert code == 1 and len(found) == 5
+    assert {f["thread_id"] for f in found} == {"alpha", "beta x"}
+    assert {f["checkpoint_ns"] for f in found if f["thread_id"] == "alpha"} == {"", "child:1"}
+    assert all(f["missing"] for f in found)
+    # the other read-only commands name the damage in one line, no traceback
+    code, _, err = cli("show", "alpha")
+    assert code == 1 and "is damaged at checkpoint" in err and err.count("\n") == 1
+
+
 def test_empty_prefix(cli: Run) -> None:
     code, out, _ = cli("threads")
     assert code == 0 and out.startswith("no threads under prefix")
@@ -185,6 +212,8 @@ def test_empty_prefix(cli: Run) -> None:
     assert code == 0 and out == ""
     code, out, _ = cli("stats", "--json")
     assert code == 0 and json.loads(out)["keys"] == 0
+    code, out, _ = cli("check")
+    assert code == 0 and out.startswith("no damaged threads")
 
 
 def test_read_only_commands_write_nothing(
@@ -201,6 +230,8 @@ def test_read_only_commands_write_nothing(
         ["show", "alpha", "--json", "--ns", "child:1"],
         ["stats"],
         ["stats", "--json"],
+        ["check"],
+        ["check", "--json"],
         ["export", "alpha", "beta x", "-o", str(tmp_path / "out.jsonl")],
         ["export", "--all"],
     ):

@@ -87,7 +87,9 @@ def test_sync_saver_uses_one_round_trip_per_operation(
     saver.setup()
     parent = None
     for i in range(60):
-        stored = saver.put(_conf("t", "", parent), _checkpoint(i), {"step": i}, {"messages": i + 1})
+        stored = saver.put(
+            _conf("t", "", parent), _checkpoint(i), {"step": i}, {"messages": i + 1, "step": i + 1}
+        )
         saver.put_writes(stored, [("messages", "w")], "task")
         parent = stored["configurable"]["checkpoint_id"]
     counts: dict[str, int] = {}
@@ -98,7 +100,10 @@ def test_sync_saver_uses_one_round_trip_per_operation(
         counts[op] = SENDS["n"] - before_sends
         assert server_evalsha() - before_server == 1, op
 
-    measure("put", lambda: saver.put(_conf("t", "", parent), _checkpoint(61), {}, {"step": 62}))
+    # (both channels changed: a checkpoint whose value of "messages" was never stored would
+    # read as damaged)
+    new = {"messages": 62, "step": 62}
+    measure("put", lambda: saver.put(_conf("t", "", parent), _checkpoint(61), {}, new))
     latest = saver.get_tuple(_conf("t"))
     assert latest is not None
     measure("put_writes", lambda: saver.put_writes(latest.config, [("a", 1), ("b", 2)], "x"))
@@ -136,7 +141,7 @@ async def test_async_saver_uses_one_round_trip_per_operation(
     parent = None
     for i in range(60):
         stored = await saver.aput(
-            _conf("t", "", parent), _checkpoint(i), {"step": i}, {"messages": i + 1}
+            _conf("t", "", parent), _checkpoint(i), {"step": i}, {"messages": i + 1, "step": i + 1}
         )
         await saver.aput_writes(stored, [("messages", "w")], "task")
         parent = stored["configurable"]["checkpoint_id"]
@@ -144,7 +149,12 @@ async def test_async_saver_uses_one_round_trip_per_operation(
     assert latest is not None
     counts: dict[str, int] = {}
     ops: list[tuple[str, Any]] = [
-        ("put", lambda: saver.aput(_conf("t", "", parent), _checkpoint(61), {}, {"step": 62})),
+        (
+            "put",
+            lambda: saver.aput(
+                _conf("t", "", parent), _checkpoint(61), {}, {"messages": 62, "step": 62}
+            ),
+        ),
         ("put_writes", lambda: saver.aput_writes(latest.config, [("a", 1), ("b", 2)], "x")),
         ("get_tuple latest", lambda: saver.aget_tuple(_conf("t"))),
         ("get_tuple by id", lambda: saver.aget_tuple(_conf("t", "", parent))),

@@ -16,6 +16,7 @@ from aredis_ckpt._async.shallow import AsyncShallowRedisSaver
 from aredis_ckpt._async.store import AsyncRedisStore
 from aredis_ckpt._budget import ScriptBudget
 from aredis_ckpt._config import TTLConfig
+from aredis_ckpt._damage import ThreadDamage
 from aredis_ckpt._sync.cache import RedisCache
 from aredis_ckpt._sync.saver import RedisSaver
 from aredis_ckpt._sync.shallow import ShallowRedisSaver
@@ -23,6 +24,7 @@ from aredis_ckpt._sync.store import RedisStore
 from aredis_ckpt.errors import (
     AredisCheckpointError,
     CorruptedDataError,
+    DamagedThreadError,
     PayloadTooLargeError,
     ReplicationError,
     SchemaVersionError,
@@ -38,6 +40,7 @@ __all__ = [
     "AsyncRedisStore",
     "AsyncShallowRedisSaver",
     "CorruptedDataError",
+    "DamagedThreadError",
     "PayloadTooLargeError",
     "RedisCache",
     "RedisSaver",
@@ -49,6 +52,7 @@ __all__ = [
     "ServerOutOfMemoryError",
     "ShallowRedisSaver",
     "TTLConfig",
+    "ThreadDamage",
     "UnencryptedDataError",
 ]
 
@@ -64,6 +68,7 @@ for _cls in (
     AsyncRedisCache,
     RedisCache,
     ScriptBudget,
+    ThreadDamage,
 ):
     _cls.__module__ = "aredis_ckpt"
 del _cls

@@ -41,6 +41,7 @@ from aredis_ckpt._config import (
     TTLConfig,
     ttl_milliseconds,
 )
+from aredis_ckpt._damage import ThreadDamage, damage_of, is_damage, unescape
 from aredis_ckpt._keys import (
     NUL,
     BucketKeys,
@@ -303,8 +304,13 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         strict_server: bool = False,
         global_index: bool = True,
         script_budget: ScriptBudget | None = None,
+        skip_damaged: bool = False,
     ) -> None:
         super().__init__(serde=serde)
+        if not isinstance(skip_damaged, bool):
+            raise TypeError(f"skip_damaged must be True or False, got {skip_damaged!r}")
+        # list(): skip damaged checkpoints with a WARNING per thread instead of raising
+        self._skip_damaged = skip_damaged
         if script_budget is not None and not isinstance(script_budget, ScriptBudget):
             raise TypeError(f"script_budget must be a ScriptBudget, got {script_budget!r}")
         # how much one maintenance script call may do (see _budget.py)
@@ -661,6 +667,15 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         call = ScriptCall(self._thread(thread_id).all, [key_part(ns), encode(cid), refresh])
         return call, thread_id, ns
 
+    def _decode_got(self, thread_id: str, ns: str, reply: Any) -> CheckpointTuple | None:
+        """A get_tuple reply: None (no such checkpoint), the tuple, or DamagedThreadError."""
+        if not reply:
+            return None
+        if is_damage(reply):
+            tag = self._thread(thread_id).tag
+            raise damage_of(reply, thread_id, tag, ns).error(self.key_prefix)
+        return self._decode_tuple(thread_id, ns, reply)
+
     def _decode_tuple(self, thread_id: str, ns: str, reply: Sequence[Any]) -> CheckpointTuple:
         cid_raw, c_blob, parent_raw, channels, value_blobs, write_blobs = reply[:6]
         cid = decode(cid_raw)
@@ -672,13 +687,15 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             values: dict[str, Any] = {}
             for channel_raw, blob in zip(channels, value_blobs, strict=True):
                 at = channel = decode(channel_raw)
-                if blob is None:
-                    continue
+                if blob is None:  # the scripts reply with damage instead: never silently
+                    raise ValueError(f"the stored value of channel {channel!r} is missing")
                 value = _serde.load_value(self.serde, blob, strict)
                 if value is not _serde.EMPTY:
                     values[channel] = value
             at = None
-            decoded = [_serde.load_write(self.serde, blob, strict) for blob in write_blobs if blob]
+            if not all(write_blobs):
+                raise ValueError("a pending write is missing")
+            decoded = [_serde.load_write(self.serde, blob, strict) for blob in write_blobs]
         except _serde.NotEncrypted as exc:
             raise self._unencrypted(exc, at, thread_id, ns, f"checkpoint {cid!r}") from None
         except Exception as exc:
@@ -819,7 +836,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         return ScriptCall(
             tk.all,
             [
-                b"n",
+                b"x",
                 bound,
                 bound,
                 1,
@@ -833,7 +850,35 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
             ],
         )
 
+    def _list_damage(
+        self, query: ListQuery, item: Sequence[Any], tag: bytes | None = None
+    ) -> ThreadDamage:
+        """A damage item of the list script ({0, cid, codes, N, T, thread}) as a report."""
+        if query.thread_id is not None:
+            thread_id: str | None = query.thread_id
+            tag = self._thread(query.thread_id).tag
+        else:
+            thread_id = None
+            tag = tag if tag is not None else bytes(item[4])
+        ns = query.namespace
+        if ns is None and item[1]:
+            ns = unescape(bytes(item[3]))
+        return damage_of(item, thread_id, tag, ns)
+
+    def _damaged_list_item(
+        self, query: ListQuery, item: Sequence[Any], tag: bytes | None, warned: set[str]
+    ) -> None:
+        """list(): raise for a damaged checkpoint, or (skip_damaged) warn once per thread."""
+        damage = self._list_damage(query, item, tag)
+        if not self._skip_damaged:
+            raise damage.error(self.key_prefix)
+        if damage.tag not in warned:
+            warned.add(damage.tag)
+            logger.warning("list skips a damaged thread: %s", damage.message(self.key_prefix))
+
     def _decode_list_item(self, query: ListQuery, item: Sequence[Any]) -> CheckpointTuple:
+        if is_damage(item):
+            raise self._list_damage(query, item).error(self.key_prefix)
         thread_id = query.thread_id if query.thread_id is not None else decode(item[7] or b"")
         if query.thread_id is None and item[7] is None:
             raise CorruptedDataError(
@@ -861,6 +906,13 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
     def _decode_delta(
         self, config: RunnableConfig, channels: Sequence[str], reply: Sequence[Any]
     ) -> dict[str, DeltaChannelHistory]:
+        if is_damage(reply):
+            conf = config["configurable"]
+            thread_id = conf["thread_id"]
+            ns = conf.get("checkpoint_ns") or ""
+            raise damage_of(reply, thread_id, self._thread(thread_id).tag, ns).error(
+                self.key_prefix
+            )
         collected: dict[str, list[PendingWrite]] = {c: [] for c in channels}
         seeds: dict[str, Any] = {}
         strict = self._require_encrypted()

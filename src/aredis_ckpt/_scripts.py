@@ -1,6 +1,7 @@
 """Server-side Lua: each saver operation that must be atomic or single-round-trip is one script.
 
-Sources live in ``lua/*.lua``; ``lua/lib.lua`` is prepended to each saver script,
+Sources live in ``lua/*.lua``; ``lua/lib.lua`` is prepended to each saver script (and
+``lua/damage.lua`` after it to the read scripts that check for damaged threads),
 ``lua/store_lib.lua`` to each store script (``lua/store_*.lua``) and ``lua/cache_lib.lua`` to
 each node-cache script (``lua/cache_*.lua``).  Scripts are called with
 EVALSHA; ``setup`` loads them all, and a NOSCRIPT reply (a restarted or failed-over server)
@@ -23,9 +24,11 @@ class LuaScript:
     sha: str
 
 
-def _load(name: str, lib_name: str = "lib") -> LuaScript:
+def _load(name: str, lib_name: str = "lib", *extra: str) -> LuaScript:
     folder = resources.files("aredis_ckpt") / "lua"
     lib = (folder / f"{lib_name}.lua").read_bytes()
+    for more in extra:
+        lib += b"\n" + (folder / f"{more}.lua").read_bytes()
     body = (folder / f"{name}.lua").read_bytes()
     source = lib + b"\n" + body
     return LuaScript(name, source, hashlib.sha1(source).hexdigest())
@@ -37,9 +40,10 @@ class _Scripts:
     def __init__(self) -> None:
         self.put = _load("put")
         self.put_writes = _load("put_writes")
-        self.get_tuple = _load("get_tuple")
-        self.list = _load("list")
-        self.delta_history = _load("delta_history")
+        self.get_tuple = _load("get_tuple", "lib", "damage")
+        self.list = _load("list", "lib", "damage")
+        self.delta_history = _load("delta_history", "lib", "damage")
+        self.check_thread = _load("check_thread", "lib", "damage")
         self.delete_thread = _load("delete_thread")
         self.prune = _load("prune")
         self.delete_runs = _load("delete_runs")

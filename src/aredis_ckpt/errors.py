@@ -7,6 +7,7 @@ from redis.exceptions import OutOfMemoryError
 __all__ = [
     "AredisCheckpointError",
     "CorruptedDataError",
+    "DamagedThreadError",
     "PayloadTooLargeError",
     "ReplicationError",
     "SchemaVersionError",
@@ -26,6 +27,31 @@ class SchemaVersionError(AredisCheckpointError):
 
 class CorruptedDataError(AredisCheckpointError):
     """A stored record could not be decoded; the message names the thread and checkpoint."""
+
+
+class DamagedThreadError(CorruptedDataError):
+    """A thread is missing some of the records it always holds together (evicted or partly
+    deleted keys): reads never treat it as empty or as a shorter history.
+
+    The message names the thread, namespace, checkpoint and what is missing; the same facts
+    are attributes.  ``checkpoint_id`` is None when the damage is not one checkpoint's (the
+    thread's checkpoint index is gone, say).  See docs/reliability.md, "Damage is named".
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        thread_id: str,
+        checkpoint_ns: str | None,
+        checkpoint_id: str | None,
+        missing: list[str],
+    ) -> None:
+        super().__init__(message)
+        self.thread_id = thread_id
+        self.checkpoint_ns = checkpoint_ns
+        self.checkpoint_id = checkpoint_id
+        self.missing = missing
 
 
 class UnencryptedDataError(CorruptedDataError):

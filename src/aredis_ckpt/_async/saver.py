@@ -56,7 +56,8 @@ from aredis_ckpt._config import (
     LIST_PAGE,
     TTLConfig,
 )
-from aredis_ckpt._keys import BucketKeys, ThreadKeys
+from aredis_ckpt._damage import ThreadDamage, is_damage
+from aredis_ckpt._keys import NUL, BucketKeys, ThreadKeys
 from aredis_ckpt._scripts import SCRIPTS, LuaScript
 from aredis_ckpt.errors import AredisCheckpointError
 
@@ -105,6 +106,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         strict_server: bool = False,
         global_index: bool = True,
         script_budget: ScriptBudget | None = None,
+        skip_damaged: bool = False,
     ) -> None:
         self._owned: builtins.list[Any] = []
         client = open_client(
@@ -133,6 +135,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
             strict_server=strict_server,
             global_index=global_index,
             script_budget=script_budget,
+            skip_damaged=skip_damaged,
         )
         self._redis = client
         self._runner = AsyncScriptRunner(
@@ -178,6 +181,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         strict_server: bool = False,
         global_index: bool = True,
         script_budget: ScriptBudget | None = None,
+        skip_damaged: bool = False,
     ) -> AsyncIterator[AsyncRedisSaver]:
         """A saver on its own client, closed when the context exits.
 
@@ -202,6 +206,10 @@ class AsyncRedisSaver(AsyncSaverMixin):
         or has no persistence, and raises ``ServerConfigError`` instead with
         ``strict_server=True``.  ``script_budget`` bounds the work of one maintenance script
         call (``ScriptBudget``; the defaults keep each call within a few milliseconds).
+        A thread missing records it always holds together (evicted or partly deleted keys)
+        raises ``DamagedThreadError`` on every read that touches the damage, never reads as
+        empty; ``skip_damaged=True`` makes ``list`` skip damaged checkpoints instead, with one
+        WARNING per damaged thread (``check_threads`` finds them all).
         """
         saver = cls(
             redis_url,
@@ -224,6 +232,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
             strict_server=strict_server,
             global_index=global_index,
             script_budget=script_budget,
+            skip_damaged=skip_damaged,
         )
         try:
             yield saver
@@ -330,13 +339,14 @@ class AsyncRedisSaver(AsyncSaverMixin):
     # ------------------------------------------------------------------ checkpoint API
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        """The checkpoint named by ``config`` (the namespace's latest without a checkpoint_id)."""
+        """The checkpoint named by ``config`` (the namespace's latest without a checkpoint_id).
+
+        None when there is no such checkpoint; ``DamagedThreadError`` when the thread lost
+        records the checkpoint (or finding the latest) needs, never None for it."""
         call, thread_id, ns = self._get_tuple_call(config)
         with self._naming("get_tuple", thread_id):
             reply = await self._eval(SCRIPTS.get_tuple, call)
-        if not reply:
-            return None
-        return self._decode_tuple(thread_id, ns, reply)
+        return self._decode_got(thread_id, ns, reply)
 
     async def alist(
         self,
@@ -347,7 +357,10 @@ class AsyncRedisSaver(AsyncSaverMixin):
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
         """Checkpoints newest first; each page of results is one round trip (``list(None)`` on
-        a cluster: the buckets' nodes in parallel, then the entries' nodes in parallel)."""
+        a cluster: the buckets' nodes in parallel, then the entries' nodes in parallel).
+
+        A damaged checkpoint or thread raises ``DamagedThreadError``; with ``skip_damaged=True``
+        it is skipped, with one WARNING per damaged thread."""
         query = self._list_query(config, filter, before, limit)
         if query is None:
             return
@@ -355,9 +368,13 @@ class AsyncRedisSaver(AsyncSaverMixin):
             async for item in self._alist_cluster_global(query):
                 yield item
             return
+        warned: set[str] = set()
         async for items in self._list_pages(query):
             for item in items:
-                yield self._decode_list_item(query, item)
+                if is_damage(item):
+                    self._damaged_list_item(query, item, None, warned)
+                else:
+                    yield self._decode_list_item(query, item)
 
     async def _list_pages(self, query: ListQuery) -> AsyncIterator[Sequence[Any]]:
         """The list script's raw items, a page (one round trip) at a time.
@@ -368,13 +385,15 @@ class AsyncRedisSaver(AsyncSaverMixin):
             call = ScriptCall(query.keys, query.page_args(self._pk.prefix))
             cursor, items = await self._eval(SCRIPTS.list, call)
             yield items
-            if not query.advance(cursor, len(items)):
+            # damage items (raised, or skipped with skip_damaged) do not count toward a limit
+            if not query.advance(cursor, sum(1 for item in items if not is_damage(item))):
                 return
 
     async def _alist_cluster_global(self, query: ListQuery) -> AsyncIterator[CheckpointTuple]:
         """list(None) on a cluster: the newest entries across the buckets, then each entry
         read in its thread's slot."""
         page = LIST_PAGE if query.remaining is None else min(query.remaining, LIST_PAGE)
+        warned: set[str] = set()
         while True:
             members = await self._merged_page(query.max_bound, query.min_bound, page)
             if not members:
@@ -383,8 +402,12 @@ class AsyncRedisSaver(AsyncSaverMixin):
                 [evalsha(SCRIPTS.list, self._fetch_member_call(query, m)) for m in members]
             )
             found = 0
-            for _, items in replies:
+            for member, (_, items) in zip(members, replies, strict=True):
                 for item in items:
+                    if is_damage(item):
+                        tag = member.rpartition(NUL)[0].rpartition(NUL)[2]
+                        self._damaged_list_item(query, item, tag, warned)
+                        continue
                     found += 1
                     yield self._decode_list_item(query, item)
                     if query.remaining is not None and found >= query.remaining:
@@ -529,7 +552,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         with self._naming("get_tuple (batched)", None):
             replies = await self._eval_batch(calls)
         return [
-            self._decode_tuple(thread_id, ns, reply) if reply else None
+            self._decode_got(thread_id, ns, reply)
             for (thread_id, ns), reply in zip(names, replies, strict=True)
         ]
 
@@ -763,6 +786,22 @@ class AsyncRedisSaver(AsyncSaverMixin):
         with self._naming("prune", ids[0] if len(ids) == 1 else None):
             await self._run_jobs(jobs, "prune")
 
+    async def acheck_threads(self) -> builtins.list[ThreadDamage]:
+        """Every damaged thread under the prefix: one ``ThreadDamage`` per damaged checkpoint
+        (or per thread, for damage that is not one checkpoint's), naming the thread,
+        namespace, checkpoint and the records missing; empty when every thread is whole.
+
+        Reads only, in bounded slices (SCAN, at most ``script_budget.entries`` checkpoints
+        per script call, the buckets of the index across threads a slice at a time), so it
+        runs beside live traffic; a thread that looked damaged is checked twice, so a write
+        or delete in flight is not reported.  Also finds threads whose every key is gone
+        while the index across threads still names them (and no TTL accounts for it).
+        """
+        from aredis_ckpt._async.damage import acheck_threads
+
+        await self._ready()
+        return await acheck_threads(self)
+
     async def aget_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]
     ) -> Mapping[str, DeltaChannelHistory]:
@@ -770,10 +809,14 @@ class AsyncRedisSaver(AsyncSaverMixin):
 
         One round trip per ``ScriptBudget.walk`` ancestors (plus their pending writes): each
         script call walks a slice of the chain and hands back where it stopped.
+        ``DamagedThreadError`` for an ancestor missing records.
         """
         if not channels:
             return {}
         walk = self._delta_walk(config, channels)
-        while walk.advance(await self._eval(SCRIPTS.delta_history, walk.call())):
-            pass
-        return self._decode_delta(config, channels, walk.ancestors)
+        while True:
+            reply = await self._eval(SCRIPTS.delta_history, walk.call())
+            if is_damage(reply):
+                return self._decode_delta(config, channels, reply)  # raises
+            if not walk.advance(reply):
+                return self._decode_delta(config, channels, walk.ancestors)

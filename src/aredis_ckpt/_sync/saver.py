@@ -55,7 +55,8 @@ from aredis_ckpt._config import (
     LIST_PAGE,
     TTLConfig,
 )
-from aredis_ckpt._keys import BucketKeys, ThreadKeys
+from aredis_ckpt._damage import ThreadDamage, is_damage
+from aredis_ckpt._keys import NUL, BucketKeys, ThreadKeys
 from aredis_ckpt._scripts import SCRIPTS, LuaScript
 from aredis_ckpt._sync.connect import ScriptRunner, open_client
 from aredis_ckpt._sync.server_facts import read_server_facts
@@ -107,6 +108,7 @@ class RedisSaver(SaverMixin):
         strict_server: bool = False,
         global_index: bool = True,
         script_budget: ScriptBudget | None = None,
+        skip_damaged: bool = False,
     ) -> None:
         self._owned: builtins.list[Any] = []
         client = open_client(
@@ -135,6 +137,7 @@ class RedisSaver(SaverMixin):
             strict_server=strict_server,
             global_index=global_index,
             script_budget=script_budget,
+            skip_damaged=skip_damaged,
         )
         self._redis = client
         self._runner = ScriptRunner(client, keep_connections=any(c is client for c in self._owned))
@@ -178,6 +181,7 @@ class RedisSaver(SaverMixin):
         strict_server: bool = False,
         global_index: bool = True,
         script_budget: ScriptBudget | None = None,
+        skip_damaged: bool = False,
     ) -> Iterator[RedisSaver]:
         """A saver on its own client, closed when the context exits.
 
@@ -202,6 +206,10 @@ class RedisSaver(SaverMixin):
         or has no persistence, and raises ``ServerConfigError`` instead with
         ``strict_server=True``.  ``script_budget`` bounds the work of one maintenance script
         call (``ScriptBudget``; the defaults keep each call within a few milliseconds).
+        A thread missing records it always holds together (evicted or partly deleted keys)
+        raises ``DamagedThreadError`` on every read that touches the damage, never reads as
+        empty; ``skip_damaged=True`` makes ``list`` skip damaged checkpoints instead, with one
+        WARNING per damaged thread (``check_threads`` finds them all).
         """
         saver = cls(
             redis_url,
@@ -224,6 +232,7 @@ class RedisSaver(SaverMixin):
             strict_server=strict_server,
             global_index=global_index,
             script_budget=script_budget,
+            skip_damaged=skip_damaged,
         )
         try:
             yield saver
@@ -330,13 +339,14 @@ class RedisSaver(SaverMixin):
     # ------------------------------------------------------------------ checkpoint API
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        """The checkpoint named by ``config`` (the namespace's latest without a checkpoint_id)."""
+        """The checkpoint named by ``config`` (the namespace's latest without a checkpoint_id).
+
+        None when there is no such checkpoint; ``DamagedThreadError`` when the thread lost
+        records the checkpoint (or finding the latest) needs, never None for it."""
         call, thread_id, ns = self._get_tuple_call(config)
         with self._naming("get_tuple", thread_id):
             reply = self._eval(SCRIPTS.get_tuple, call)
-        if not reply:
-            return None
-        return self._decode_tuple(thread_id, ns, reply)
+        return self._decode_got(thread_id, ns, reply)
 
     def list(
         self,
@@ -347,7 +357,10 @@ class RedisSaver(SaverMixin):
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
         """Checkpoints newest first; each page of results is one round trip (``list(None)`` on
-        a cluster: the buckets' nodes in parallel, then the entries' nodes in parallel)."""
+        a cluster: the buckets' nodes in parallel, then the entries' nodes in parallel).
+
+        A damaged checkpoint or thread raises ``DamagedThreadError``; with ``skip_damaged=True``
+        it is skipped, with one WARNING per damaged thread."""
         query = self._list_query(config, filter, before, limit)
         if query is None:
             return
@@ -355,9 +368,13 @@ class RedisSaver(SaverMixin):
             for item in self._alist_cluster_global(query):
                 yield item
             return
+        warned: set[str] = set()
         for items in self._list_pages(query):
             for item in items:
-                yield self._decode_list_item(query, item)
+                if is_damage(item):
+                    self._damaged_list_item(query, item, None, warned)
+                else:
+                    yield self._decode_list_item(query, item)
 
     def _list_pages(self, query: ListQuery) -> Iterator[Sequence[Any]]:
         """The list script's raw items, a page (one round trip) at a time.
@@ -368,13 +385,15 @@ class RedisSaver(SaverMixin):
             call = ScriptCall(query.keys, query.page_args(self._pk.prefix))
             cursor, items = self._eval(SCRIPTS.list, call)
             yield items
-            if not query.advance(cursor, len(items)):
+            # damage items (raised, or skipped with skip_damaged) do not count toward a limit
+            if not query.advance(cursor, sum(1 for item in items if not is_damage(item))):
                 return
 
     def _alist_cluster_global(self, query: ListQuery) -> Iterator[CheckpointTuple]:
         """list(None) on a cluster: the newest entries across the buckets, then each entry
         read in its thread's slot."""
         page = LIST_PAGE if query.remaining is None else min(query.remaining, LIST_PAGE)
+        warned: set[str] = set()
         while True:
             members = self._merged_page(query.max_bound, query.min_bound, page)
             if not members:
@@ -383,8 +402,12 @@ class RedisSaver(SaverMixin):
                 [evalsha(SCRIPTS.list, self._fetch_member_call(query, m)) for m in members]
             )
             found = 0
-            for _, items in replies:
+            for member, (_, items) in zip(members, replies, strict=True):
                 for item in items:
+                    if is_damage(item):
+                        tag = member.rpartition(NUL)[0].rpartition(NUL)[2]
+                        self._damaged_list_item(query, item, tag, warned)
+                        continue
                     found += 1
                     yield self._decode_list_item(query, item)
                     if query.remaining is not None and found >= query.remaining:
@@ -529,7 +552,7 @@ class RedisSaver(SaverMixin):
         with self._naming("get_tuple (batched)", None):
             replies = self._eval_batch(calls)
         return [
-            self._decode_tuple(thread_id, ns, reply) if reply else None
+            self._decode_got(thread_id, ns, reply)
             for (thread_id, ns), reply in zip(names, replies, strict=True)
         ]
 
@@ -757,6 +780,22 @@ class RedisSaver(SaverMixin):
         with self._naming("prune", ids[0] if len(ids) == 1 else None):
             self._run_jobs(jobs, "prune")
 
+    def check_threads(self) -> builtins.list[ThreadDamage]:
+        """Every damaged thread under the prefix: one ``ThreadDamage`` per damaged checkpoint
+        (or per thread, for damage that is not one checkpoint's), naming the thread,
+        namespace, checkpoint and the records missing; empty when every thread is whole.
+
+        Reads only, in bounded slices (SCAN, at most ``script_budget.entries`` checkpoints
+        per script call, the buckets of the index across threads a slice at a time), so it
+        runs beside live traffic; a thread that looked damaged is checked twice, so a write
+        or delete in flight is not reported.  Also finds threads whose every key is gone
+        while the index across threads still names them (and no TTL accounts for it).
+        """
+        from aredis_ckpt._sync.damage import check_threads
+
+        self._ready()
+        return check_threads(self)
+
     def get_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]
     ) -> Mapping[str, DeltaChannelHistory]:
@@ -764,10 +803,14 @@ class RedisSaver(SaverMixin):
 
         One round trip per ``ScriptBudget.walk`` ancestors (plus their pending writes): each
         script call walks a slice of the chain and hands back where it stopped.
+        ``DamagedThreadError`` for an ancestor missing records.
         """
         if not channels:
             return {}
         walk = self._delta_walk(config, channels)
-        while walk.advance(self._eval(SCRIPTS.delta_history, walk.call())):
-            pass
-        return self._decode_delta(config, channels, walk.ancestors)
+        while True:
+            reply = self._eval(SCRIPTS.delta_history, walk.call())
+            if is_damage(reply):
+                return self._decode_delta(config, channels, reply)  # raises
+            if not walk.advance(reply):
+                return self._decode_delta(config, channels, walk.ancestors)

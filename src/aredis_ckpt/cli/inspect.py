@@ -1,5 +1,6 @@
-"""Read-only commands: ``threads``, ``show``, ``stats``.  None of them writes to Redis (no
-``setup()``, only reads and the read-only ``list`` / ``get_tuple`` scripts)."""
+"""Read-only commands: ``threads``, ``show``, ``stats``, ``check``.  None of them writes to
+Redis (no ``setup()``, only reads and the read-only ``list`` / ``get_tuple`` /
+``check_thread`` scripts)."""
 
 from __future__ import annotations
 
@@ -196,6 +197,43 @@ def _stats(ctx: Context) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------------------- check
+
+
+def _configure_check(parser: argparse.ArgumentParser) -> None:
+    del parser  # only the connection and output options
+
+
+def _check(ctx: Context) -> int:
+    with ctx.saver() as saver:
+        found = saver.check_threads()
+    if ctx.json:
+        for damage in found:
+            ctx.emit_json(damage.as_dict())
+        return EXIT_FAILED if found else EXIT_OK
+    if not found:
+        ctx.out(f"no damaged threads under prefix {ctx.prefix!r} on {ctx.shown_url()}")
+        return EXIT_OK
+    ctx.table(
+        ["THREAD", "NAMESPACE", "CHECKPOINT", "MISSING"],
+        [
+            [
+                show_id(d.thread_id) if d.thread_id is not None else f"(key part {d.tag})",
+                show_id(d.checkpoint_ns) if d.checkpoint_ns else "",
+                d.checkpoint_id or "",
+                "; ".join(d.missing),
+            ]
+            for d in found
+        ],
+    )
+    threads = len({d.tag for d in found})
+    ctx.err(
+        f"{threads} damaged thread(s) under prefix {ctx.prefix!r} ({len(found)} finding(s)); "
+        "see docs/reliability.md, 'Damage is named'"
+    )
+    return EXIT_FAILED
+
+
 COMMANDS = [
     Command(
         name="threads",
@@ -219,5 +257,15 @@ COMMANDS = [
         "threads and checkpoints, and list the largest threads.",
         configure=_configure_stats,
         run=_stats,
+    ),
+    Command(
+        name="check",
+        help="find damaged threads (read-only; exit status 1 when any is found)",
+        description="Check every thread under the prefix for missing records (evicted or "
+        "partly deleted keys) and list each damaged thread with its namespace, checkpoint "
+        "and what is missing.  Reads in bounded slices, beside live traffic.  Exit status 1 "
+        "when damage is found.",
+        configure=_configure_check,
+        run=_check,
     ),
 ]

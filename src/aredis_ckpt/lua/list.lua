@@ -1,11 +1,17 @@
 -- list: one page of checkpoints, newest first, filtered on metadata server-side.
 -- mode 'n' (one namespace; KEYS: thread keys), 't' (all namespaces of a thread; KEYS: thread
--- keys) or 'g' (every thread; KEYS: the index of every bucket, merged newest first).
+-- keys), 'g' (every thread; KEYS: the index of every bucket, merged newest first) or 'x' (as 'n',
+-- for one entry of a bucket's index read in its thread's slot: a cluster's list(None)).
 -- ARGV: mode, max bound, min bound (ZREVRANGEBYLEX syntax), limit, scan budget, key prefix,
 --       N (mode 'n'), exact cid or '', digest of a missing key's value (None), number of filter
 --       pairs, then (key, value digest) pairs.
 -- Returns {cursor ('' when exhausted),
---          {{cid, c, parent, {channels}, {values}, {writes}, namespace, thread}, ...}}.
+--          {{cid, c, parent, {channels}, {values}, {writes}, namespace, thread}, ...}}; an item
+-- may instead be a damage item {0, cid or '', {what is missing}, N, T or '', thread or false}
+-- (see damage.lua): a checkpoint missing records, or (modes 'n', 't', 'x') a thread missing keys
+-- where the page found nothing.  A bucket entry whose checkpoint left no trace in a whole (or
+-- gone) thread is skipped: a cluster updates the buckets after the thread, and a thread's keys
+-- expire before its bucket entries are swept.
 local mode, maxb, minb = ARGV[1], ARGV[2], ARGV[3]
 local limit, budget, prefix = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local exact, NULL_DIGEST = ARGV[8], ARGV[9]
@@ -108,14 +114,46 @@ local function next_member()
 end
 
 local out, scanned, last = {}, 0, nil
-local keys_cache, ns_cache, thread_cache = {}, {}, {}
+local keys_cache, ns_cache, thread_cache, gaps_cache = {}, {}, {}, {}
+local from_bucket = mode == 'g' or mode == 'x'
+local function thread_of(k, tag)
+  local tk = tag or ''
+  local thread = thread_cache[tk]
+  if thread == nil then
+    thread = redis.call('GET', k[K_T])
+    thread_cache[tk] = thread
+  end
+  return thread
+end
+-- Whole-thread checks, once per thread and page: three O(1) calls (five for bucket entries).
+local function thread_checked(k, tag)
+  local tk = tag or ''
+  local found = gaps_cache[tk]
+  if found == nil then
+    local missing = {}
+    -- read through its own index, a thread that lost both indexes lists nothing (see the end)
+    size_gaps(k, missing, 'both', from_bucket and 'all' or 'ij')
+    found = #missing > 0 and missing
+    gaps_cache[tk] = found
+  end
+  return found
+end
+local function add_damage(k, tag, ns_e, cid, missing)
+  out[#out + 1] = {0, cid, missing, ns_e, tag or '', thread_of(k, tag)}
+end
+-- A checkpoint named by an index but without metadata: damage, or a stale bucket entry.
+local function unreadable(k, tag, ns_e, cid)
+  local missing = gaps(k, ns_e, cid)
+  if not missing and from_bucket then missing = gaps(k, ns_e, nil) end
+  if missing then add_damage(k, tag, ns_e, cid, missing) end
+end
 while #out < limit and scanned < budget do
   local member = next_member()
   if not member then last = nil; break end
   scanned = scanned + 1
   last = member
   local k, ns_e, cid, tag = KEYS, nil, nil, nil
-  if mode == 'n' then
+  if mode == 'n' or mode == 'x' then
     ns_e, cid = split_first(member)
   elseif mode == 't' then
     cid, ns_e = split_last(member)
@@ -132,7 +170,9 @@ while #out < limit and scanned < budget do
   if exact == '' or exact == cid then
     local f = ns_e .. NUL .. cid
     local m = redis.call('HGET', k[K_M], f)
-    if m then
+    if not m then
+      unreadable(k, tag, ns_e, cid)
+    else
       local meta = cmsgpack.unpack(m)
       local ok = true
       for key, want_value in pairs(filter) do
@@ -147,16 +187,39 @@ while #out < limit and scanned < budget do
           ns = redis.call('HGET', k[K_N], ns_e)
           ns_cache[nk] = ns
         end
-        local tk = tag or ''
-        local thread = thread_cache[tk]
-        if thread == nil then
-          thread = redis.call('GET', k[K_T])
-          thread_cache[tk] = thread
+        local thread = thread_of(k, tag)
+        local c = redis.call('HGET', k[K_C], f)
+        local values = values_of(k, meta)
+        local writes, names = named_writes_of(k, ns_e, cid)
+        local missing = {}
+        if not thread then missing[#missing + 1] = 'Kt' end
+        local thread_missing = thread_checked(k, tag)
+        if thread_missing then
+          for _, x in ipairs(thread_missing) do missing[#missing + 1] = x end
         end
-        out[#out + 1] = {cid, redis.call('HGET', k[K_C], f), meta[1], meta[2], values_of(k, meta),
-                         writes_of(k, ns_e, cid), ns, thread}
+        if not ns then
+          if redis.call('EXISTS', k[K_N]) == 0 then missing[#missing + 1] = 'Kn'
+          else missing[#missing + 1] = 'N' end
+        end
+        if not c then missing[#missing + 1] = 'C' end
+        add_missing(missing, 'V', meta[3], values)
+        add_missing(missing, 'W', names, writes)
+        if #missing > 0 then
+          add_damage(k, tag, ns_e, cid, missing)
+        else
+          out[#out + 1] = {cid, c, meta[1], meta[2], values, writes, ns, thread}
+        end
       end
     end
+  end
+end
+if scanned == 0 and mode ~= 'g' then
+  -- nothing in the thread's index here: a thread that lost keys must not read as empty
+  if mode == 'x' then
+    unreadable(KEYS, nil, ARGV[7], exact)
+  else
+    local missing = gaps(KEYS, mode == 'n' and ARGV[7] or nil, nil)
+    if missing then add_damage(KEYS, nil, ARGV[7], exact, missing) end
   end
 end
 -- exhausted: nothing left after `last` (a page that stopped at its limit or budget may have more)

@@ -293,6 +293,8 @@ async def test_interrupted_at_any_slice_readers_see_whole_checkpoints_and_resume
             restore(saver)
             # a reader in between: never a checkpoint without its values or writes
             await check(saver, model, ["a", "b:{x}", ""], exact=False)
+            # and maintenance left half done is not damage
+            assert await saver.acheck_threads() == []
             if op == "delete_thread":
                 # the thread vanished at once for readers
                 assert at == 0 or await saver.aget_tuple(cfg("a")) is None

@@ -33,28 +33,43 @@ async def acheck_threads(saver: AsyncRedisSaver) -> builtins.list[ThreadDamage]:
     """Every damaged thread under the saver's prefix (see ``AsyncRedisSaver.acheck_threads``)."""
     prefix = saver._pk.prefix
     tags: set[bytes] = set()
+    # threads with maintenance under way (a delete draining its index entries, a value GC, a
+    # copy's staging keys): their index entries are settled by it, so not judged here
+    busy: set[bytes] = set()
     async for keys in _scan(saver, glob_escape(prefix) + b":{*}:*"):
         for key in keys:
             tag = key_tag(prefix, key)
             if tag is not None and key_kind(tag) == "thread":
                 tags.add(tag)
-    found = await _check_all(saver, tags, None)
+                if _is_maintenance(key[len(prefix) + len(tag) + 4 :]):
+                    busy.add(tag)
+    if saver._global:
+        todo = await _pipeline(saver, [("SMEMBERS", b.todo) for b in saver._pk.buckets])
+        busy.update(tag for members in todo for tag in members)
+    found = await _check_all(saver, tags, None, busy)
     if not found:
         return []
     # A thread written, pruned or deleted during the walk may have looked damaged for a moment
     # (on a cluster the buckets are updated beside the thread): check those threads again.
     again = {d.tag.encode("utf-8", "surrogatepass") for d in found}
-    confirmed = await _check_all(saver, tags, again)
+    confirmed = await _check_all(saver, tags, again, busy)
     return sorted(confirmed, key=lambda d: (d.tag, d.checkpoint_ns or "", d.checkpoint_id or ""))
 
 
+def _is_maintenance(name: bytes) -> bool:
+    """Whether a thread's key (its name after ``P:{T}:``) belongs to maintenance under way:
+    a delete's trash (``x``, ``x:<nonce>:j|r``), a value GC (``gd``, ``gs``), a copy's
+    staging keys (``s.<random>:<name>``)."""
+    return name in (b"x", b"gd", b"gs") or name.startswith((b"x:", b"s."))
+
+
 async def _check_all(
-    saver: AsyncRedisSaver, tags: set[bytes], only: set[bytes] | None
+    saver: AsyncRedisSaver, tags: set[bytes], only: set[bytes] | None, busy: set[bytes]
 ) -> builtins.list[ThreadDamage]:
     checkpoints: dict[bytes, int] = {}
     found = await _check_tags(saver, sorted(tags if only is None else tags & only), checkpoints)
     if saver._global:
-        found.extend(await _check_buckets(saver, tags, only, checkpoints))
+        found.extend(await _check_buckets(saver, tags, only, checkpoints, busy))
     return found
 
 
@@ -102,10 +117,11 @@ async def _check_buckets(
     tags: set[bytes],
     only: set[bytes] | None,
     checkpoints: dict[bytes, int],
+    busy: set[bytes],
 ) -> builtins.list[ThreadDamage]:
     """Entries of the index across threads naming checkpoints that are gone from a thread
     that is not (B), threads with no key left that no TTL accounts for (A), and threads
-    with fewer entries there than checkpoints (L)."""
+    with fewer entries there than checkpoints (L); threads in ``busy`` are left out."""
     budget = saver._budget.entries
     found: builtins.list[ThreadDamage] = []
     indexed: dict[bytes, int] = {}
@@ -116,7 +132,7 @@ async def _check_buckets(
             (members,) = await _pipeline(
                 saver, [("ZRANGEBYLEX", bucket.index, low, "+", "LIMIT", 0, budget)]
             )
-            await _check_members(saver, members, tags, only, orphans, indexed, found)
+            await _check_members(saver, members, tags, only, busy, orphans, indexed, found)
             if len(members) < budget:
                 break
             low = b"(" + members[-1]
@@ -134,7 +150,7 @@ async def _check_buckets(
                         )
                     )
     for tag, count in checkpoints.items():
-        if indexed.get(tag, 0) < count:
+        if tag not in busy and indexed.get(tag, 0) < count:
             found.append(
                 ThreadDamage(
                     thread_id=unescape(tag),
@@ -152,6 +168,7 @@ async def _check_members(
     members: Sequence[bytes],
     tags: set[bytes],
     only: set[bytes] | None,
+    busy: set[bytes],
     orphans: dict[bytes, int],
     indexed: dict[bytes, int],
     found: builtins.list[ThreadDamage],
@@ -161,7 +178,7 @@ async def _check_members(
     for member in members:
         rest, _, ns_e = member.rpartition(NUL)
         cid, _, tag = rest.rpartition(NUL)
-        if only is not None and tag not in only:
+        if (only is not None and tag not in only) or tag in busy:
             continue
         if tag not in tags:
             orphans[tag] = orphans.get(tag, 0) + 1

@@ -35,28 +35,43 @@ def check_threads(saver: RedisSaver) -> builtins.list[ThreadDamage]:
     """Every damaged thread under the saver's prefix (see ``AsyncRedisSaver.acheck_threads``)."""
     prefix = saver._pk.prefix
     tags: set[bytes] = set()
+    # threads with maintenance under way (a delete draining its index entries, a value GC, a
+    # copy's staging keys): their index entries are settled by it, so not judged here
+    busy: set[bytes] = set()
     for keys in _scan(saver, glob_escape(prefix) + b":{*}:*"):
         for key in keys:
             tag = key_tag(prefix, key)
             if tag is not None and key_kind(tag) == "thread":
                 tags.add(tag)
-    found = _check_all(saver, tags, None)
+                if _is_maintenance(key[len(prefix) + len(tag) + 4 :]):
+                    busy.add(tag)
+    if saver._global:
+        todo = _pipeline(saver, [("SMEMBERS", b.todo) for b in saver._pk.buckets])
+        busy.update(tag for members in todo for tag in members)
+    found = _check_all(saver, tags, None, busy)
     if not found:
         return []
     # A thread written, pruned or deleted during the walk may have looked damaged for a moment
     # (on a cluster the buckets are updated beside the thread): check those threads again.
     again = {d.tag.encode("utf-8", "surrogatepass") for d in found}
-    confirmed = _check_all(saver, tags, again)
+    confirmed = _check_all(saver, tags, again, busy)
     return sorted(confirmed, key=lambda d: (d.tag, d.checkpoint_ns or "", d.checkpoint_id or ""))
 
 
+def _is_maintenance(name: bytes) -> bool:
+    """Whether a thread's key (its name after ``P:{T}:``) belongs to maintenance under way:
+    a delete's trash (``x``, ``x:<nonce>:j|r``), a value GC (``gd``, ``gs``), a copy's
+    staging keys (``s.<random>:<name>``)."""
+    return name in (b"x", b"gd", b"gs") or name.startswith((b"x:", b"s."))
+
+
 def _check_all(
-    saver: RedisSaver, tags: set[bytes], only: set[bytes] | None
+    saver: RedisSaver, tags: set[bytes], only: set[bytes] | None, busy: set[bytes]
 ) -> builtins.list[ThreadDamage]:
     checkpoints: dict[bytes, int] = {}
     found = _check_tags(saver, sorted(tags if only is None else tags & only), checkpoints)
     if saver._global:
-        found.extend(_check_buckets(saver, tags, only, checkpoints))
+        found.extend(_check_buckets(saver, tags, only, checkpoints, busy))
     return found
 
 
@@ -104,10 +119,11 @@ def _check_buckets(
     tags: set[bytes],
     only: set[bytes] | None,
     checkpoints: dict[bytes, int],
+    busy: set[bytes],
 ) -> builtins.list[ThreadDamage]:
     """Entries of the index across threads naming checkpoints that are gone from a thread
     that is not (B), threads with no key left that no TTL accounts for (A), and threads
-    with fewer entries there than checkpoints (L)."""
+    with fewer entries there than checkpoints (L); threads in ``busy`` are left out."""
     budget = saver._budget.entries
     found: builtins.list[ThreadDamage] = []
     indexed: dict[bytes, int] = {}
@@ -118,7 +134,7 @@ def _check_buckets(
             (members,) = _pipeline(
                 saver, [("ZRANGEBYLEX", bucket.index, low, "+", "LIMIT", 0, budget)]
             )
-            _check_members(saver, members, tags, only, orphans, indexed, found)
+            _check_members(saver, members, tags, only, busy, orphans, indexed, found)
             if len(members) < budget:
                 break
             low = b"(" + members[-1]
@@ -136,7 +152,7 @@ def _check_buckets(
                         )
                     )
     for tag, count in checkpoints.items():
-        if indexed.get(tag, 0) < count:
+        if tag not in busy and indexed.get(tag, 0) < count:
             found.append(
                 ThreadDamage(
                     thread_id=unescape(tag),
@@ -154,6 +170,7 @@ def _check_members(
     members: Sequence[bytes],
     tags: set[bytes],
     only: set[bytes] | None,
+    busy: set[bytes],
     orphans: dict[bytes, int],
     indexed: dict[bytes, int],
     found: builtins.list[ThreadDamage],
@@ -163,7 +180,7 @@ def _check_members(
     for member in members:
         rest, _, ns_e = member.rpartition(NUL)
         cid, _, tag = rest.rpartition(NUL)
-        if only is not None and tag not in only:
+        if (only is not None and tag not in only) or tag in busy:
             continue
         if tag not in tags:
             orphans[tag] = orphans.get(tag, 0) + 1

@@ -140,27 +140,22 @@ async def _check_buckets(
             tracked = await _pipeline(saver, [("ZSCORE", bucket.exp, tag) for tag in orphans])
             for (tag, count), score in zip(orphans.items(), tracked, strict=True):
                 if score is None:  # a thread written with a TTL expires before its entries go
-                    found.append(
-                        ThreadDamage(
-                            thread_id=unescape(tag),
-                            tag=decode(tag),
-                            checkpoint_ns=None,
-                            checkpoint_id=None,
-                            missing=tuple(describe([b"A" + str(count).encode()])),
-                        )
-                    )
+                    found.append(_thread_finding(tag, b"A" + str(count).encode()))
     for tag, count in checkpoints.items():
         if tag not in busy and indexed.get(tag, 0) < count:
-            found.append(
-                ThreadDamage(
-                    thread_id=unescape(tag),
-                    tag=decode(tag),
-                    checkpoint_ns=None,
-                    checkpoint_id=None,
-                    missing=tuple(describe([b"L" + str(count - indexed.get(tag, 0)).encode()])),
-                )
-            )
+            found.append(_thread_finding(tag, b"L" + str(count - indexed.get(tag, 0)).encode()))
     return found
+
+
+def _thread_finding(tag: bytes, code: bytes) -> ThreadDamage:
+    """Damage of a whole thread (not of one checkpoint) found in the index across threads."""
+    return ThreadDamage(
+        thread_id=unescape(tag),
+        tag=decode(tag),
+        checkpoint_ns=None,
+        checkpoint_id=None,
+        missing=tuple(describe([code])),
+    )
 
 
 async def _check_members(

@@ -367,6 +367,37 @@ def test_check_threads_reports_exactly_the_damaged_threads(
         assert all(d.as_dict()["thread_id"] == d.thread_id for d in report)
 
 
+def test_check_threads_reads_many_namespaces_a_slice_at_a_time(
+    make_saver: SaverFactory,
+) -> None:
+    """A thread with more namespaces than one slice may read (subgraphs, ``Send`` fan-outs):
+    the namespace check goes on over several calls and still finds the one left empty."""
+    with make_saver(script_budget=ScriptBudget(entries=2)) as saver:
+        # more than a server keeps in a listpack (128 by default, 512 in Debian's build), so
+        # HSCAN really pages
+        for i in range(600):
+            cp = make_checkpoint({"inner": i}, {"inner": "1"})
+            saver.put(cfg("wide", f"sub:{i}"), cp, md(0), {"inner": "1"})
+        assert saver.check_threads() == []
+        cursors: list[bytes] = []
+        real = saver._eval_batch
+
+        def recording(calls: Any) -> Any:
+            replies = real(calls)
+            for call, reply in zip(calls, replies, strict=True):
+                if call[0].name == "check_thread":
+                    cursors.append(reply[0])
+            return replies
+
+        saver._eval_batch = recording  # type: ignore[method-assign]
+        # a namespace record whose checkpoints are all gone
+        saver._redis.hset(saver._thread("wide").all[KEY["n"]], key_part("ghost"), b"ghost")
+        (report,) = saver.check_threads()
+        assert (report.thread_id, report.checkpoint_ns) == ("wide", "ghost")
+        # 601 namespaces read over many calls (HSCAN cursors), not in one
+        assert sum(c.startswith(b"n:") for c in cursors) >= 50
+
+
 def test_check_threads_leaves_expired_threads_alone(make_saver: SaverFactory) -> None:
     with make_saver(ttl={"default_ttl": 0.001}) as saver:
         build(saver, "short-lived")

@@ -53,7 +53,10 @@ async def acheck_threads(saver: AsyncRedisSaver) -> builtins.list[ThreadDamage]:
     # (on a cluster the buckets are updated beside the thread): check those threads again.
     again = {d.tag.encode("utf-8", "surrogatepass") for d in found}
     confirmed = await _check_all(saver, tags, again, busy)
-    return sorted(confirmed, key=lambda d: (d.tag, d.checkpoint_ns or "", d.checkpoint_id or ""))
+    # set(): HSCAN may hand a namespace back twice while the hash is rehashed
+    return sorted(
+        set(confirmed), key=lambda d: (d.tag, d.checkpoint_ns or "", d.checkpoint_id or "")
+    )
 
 
 def _is_maintenance(name: bytes) -> bool:

@@ -1,21 +1,33 @@
--- check_thread: one slice of a thread's damage check (see damage.lua): the records of up
--- to `budget` checkpoints (entries of j after the cursor).  The first slice (cursor '') also
--- checks the thread's keys and namespaces.  Reads only.
+-- check_thread: one slice of a thread's damage check (see damage.lua).  The first slice
+-- (cursor '') checks the thread's keys; then the namespaces are checked `budget` at a time
+-- (cursor 'n:<HSCAN cursor>'); then the records of up to `budget` checkpoints per call
+-- (cursor '-' or '(<j entry>': entries of j after it).  Reads only.
 -- KEYS: the thread's ten keys.  ARGV: cursor ('' first), budget.
 -- Returns {next cursor ('' when done), thread id or false,
 --          {{cid or '', {what is missing}, N, namespace or false}, ...}, checkpoints in j}.
 local cursor, budget = ARGV[1], tonumber(ARGV[2])
 local found = {}
-if cursor == '' then
-  local missing = gaps(KEYS, nil, nil) or {}
-  size_gaps(KEYS, missing, nil, 'all')
-  if #missing > 0 then found[#found + 1] = {'', missing, '', false} end
-  for _, ns_e in ipairs(redis.call('HKEYS', KEYS[K_N])) do
+if cursor == '' or string.sub(cursor, 1, 2) == 'n:' then
+  local scan = '0'
+  if cursor == '' then
+    local missing = gaps(KEYS, nil, nil) or {}
+    size_gaps(KEYS, missing, nil, 'all')
+    if #missing > 0 then found[#found + 1] = {'', missing, '', false} end
+  else
+    scan = string.sub(cursor, 3)
+  end
+  local page = redis.call('HSCAN', KEYS[K_N], scan, 'COUNT', budget)
+  local entries = page[2]
+  for x = 1, #entries, 2 do
+    local ns_e = entries[x]
     local lo, hi = '[' .. ns_e .. NUL, '(' .. ns_e .. '\1'
     if #redis.call('ZRANGEBYLEX', KEYS[K_I], lo, hi, 'LIMIT', 0, 1) == 0
         and #redis.call('ZRANGEBYLEX', KEYS[K_WX], lo, hi, 'LIMIT', 0, 1) == 0 then
-      found[#found + 1] = {'', {'X'}, ns_e, redis.call('HGET', KEYS[K_N], ns_e)}
+      found[#found + 1] = {'', {'X'}, ns_e, entries[x + 1]}
     end
+  end
+  if page[1] ~= '0' then
+    return {'n:' .. page[1], redis.call('GET', KEYS[K_T]), found, redis.call('ZCARD', KEYS[K_J])}
   end
   cursor = '-'
 end

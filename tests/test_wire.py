@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import struct
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -126,6 +129,61 @@ def test_owned_client_talks_on_the_short_path(redis_url: str, key_prefix: str) -
 
 
 # ----------------------------------------------------------------------------- socket timeout
+
+
+def _kernel_timeout(sock: socket.socket, option: int) -> float:
+    sec, usec = struct.unpack("ll", sock.getsockopt(socket.SOL_SOCKET, option, 16))
+    return float(sec + usec / 1e6)
+
+
+linux_only = pytest.mark.skipif(sys.platform != "linux", reason="kernel socket timeouts: Linux")
+
+
+@linux_only
+def test_kept_socket_has_its_timeout_in_the_kernel(redis_url: str, key_prefix: str) -> None:
+    """No poll() before each send and read: the kept socket blocks, and the kernel keeps
+    the connection's socket_timeout for each send and each read."""
+    args = {"socket_timeout": 0.3}
+    with RedisSaver.from_conn_string(redis_url, key_prefix=key_prefix, connection_args=args) as s:
+        s.setup()
+        s.put(cfg("t"), checkpoint(1), MD, {"n": "1.0"})
+        sock = kept(s)._sock
+        if type(sock) is not socket.socket:
+            pytest.skip("TLS sockets keep Python's timeout")
+        assert sock.gettimeout() is None
+        assert _kernel_timeout(sock, socket.SO_RCVTIMEO) == pytest.approx(0.3)
+        assert _kernel_timeout(sock, socket.SO_SNDTIMEO) == pytest.approx(0.3)
+        # redis-py set its own timeout again meanwhile (as its reads with a timeout do):
+        # the next call switches back
+        sock.settimeout(0.3)
+        assert s.get_tuple(cfg("t")) is not None
+        assert kept(s)._sock.gettimeout() is None
+
+
+@linux_only
+def test_connections_go_back_to_the_pool_as_redis_py_left_them(
+    redis_url: str, key_prefix: str
+) -> None:
+    """What the runner hands back to the pool has Python's timeout again and no kernel
+    timeout, so redis-py's own calls on it behave as they always do."""
+    args = {"socket_timeout": 0.3}
+    with RedisSaver.from_conn_string(redis_url, key_prefix=key_prefix, connection_args=args) as s:
+        s.setup()
+        s.put(cfg("t"), checkpoint(1), MD, {"n": "1.0"})
+        conn = kept(s)
+        sock = conn._sock
+        if type(sock) is not socket.socket:
+            pytest.skip("TLS sockets keep Python's timeout")
+        assert sock.gettimeout() is None
+        s._runner.close()  # hands the kept connections back
+        assert not s._runner._idle
+        assert sock.gettimeout() == pytest.approx(0.3)
+        assert _kernel_timeout(sock, socket.SO_RCVTIMEO) == 0
+        assert _kernel_timeout(sock, socket.SO_SNDTIMEO) == 0
+        # a blocking call through redis-py on it times out as redis-py's calls do
+        with pytest.raises(TimeoutError):
+            s._runner._client.blpop(["aredis-test-never-filled"], timeout=2)
+
 
 
 def test_stalled_server_times_out(redis_url: str, key_prefix: str, admin: Redis, path: str) -> None:

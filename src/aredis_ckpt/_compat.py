@@ -40,6 +40,8 @@ from redis.exceptions import (
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
+from aredis_ckpt._wire import give_back
+
 __all__ = [
     "AsyncBlockingConnectionPool",
     "AsyncConnectionPool",
@@ -242,7 +244,9 @@ async def arelease_surely(pool: Any, conn: Any) -> None:
 
 
 def release_surely(pool: Any, conn: Any) -> None:
-    """Give a connection back to its pool (the async twin is ``arelease_surely``)."""
+    """Give a connection back to its pool, its socket as redis-py left it (the async twin is
+    ``arelease_surely``; see ``_wire.give_back``)."""
+    give_back(conn)
     pool.release(conn)
 
 

@@ -22,8 +22,10 @@ What the short path keeps of redis-py's behaviour:
   that often (redis-py's own reads push the next check further away; the short path leaves
   that to the PINGs, so it checks at most once per interval even on a busy connection).
 * ``socket_timeout``: a reply (or a send) that takes longer raises ``TimeoutError``.  The
-  sync side has it from the socket itself; the async side keeps one watchdog timer per runner
-  instead of a timer per read (see ``AsyncWire``).
+  sync side has it from the socket itself, as a kernel timeout (``SO_RCVTIMEO`` /
+  ``SO_SNDTIMEO``) on a blocking socket while the runner holds the connection, so no
+  ``poll()`` runs before each send and each read (see ``Wire``); the async side keeps one
+  watchdog timer per runner instead of a timer per read (see ``AsyncWire``).
 * Any failure (error, timeout, cancellation) disconnects the connection, as redis-py does, so
   no reply is left for a later call to read; an error reply leaves it clean.
 """
@@ -32,6 +34,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import struct
+import sys
 import time
 from typing import Any
 
@@ -42,7 +46,7 @@ from redis.asyncio.sentinel import SentinelManagedConnection as _AsyncSentinelCo
 from redis.exceptions import ConnectionError, ReadOnlyError, ResponseError, TimeoutError
 from redis.sentinel import SentinelManagedConnection as _SentinelConnection
 
-__all__ = ["AsyncWire", "Wire", "direct_path", "pack_command", "reusable"]
+__all__ = ["AsyncWire", "Wire", "direct_path", "give_back", "pack_command", "reusable"]
 
 
 def pack_command(conn: Any, args: tuple[Any, ...]) -> bytes:
@@ -260,9 +264,64 @@ class AsyncWire:
             self._arm(self._loop, soonest)
 
 
+# Linux: a socket timeout the kernel keeps (SO_RCVTIMEO / SO_SNDTIMEO take a struct timeval,
+# two C longs).  Elsewhere sockets keep Python's own timeout.
+_KERNEL_TIMEOUTS = sys.platform == "linux"
+_NO_TIMEOUT = struct.pack("ll", 0, 0)
+
+
+def _timeval(seconds: float) -> bytes:
+    whole = int(seconds)
+    # at least 1 us: a zero timeval means "no timeout" to the kernel
+    return struct.pack("ll", whole, max(int((seconds - whole) * 1e6), 0 if whole else 1))
+
+
+def _to_kernel_timeout(sock: socket.socket, seconds: float) -> None:
+    """Blocking mode, the timeout kept by the kernel: no ``poll()`` before each call."""
+    tv = _timeval(seconds)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, tv)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, tv)
+    sock.settimeout(None)
+
+
+def give_back(conn: Any) -> None:
+    """Before a connection goes back to its pool: its socket as redis-py left it (Python's
+    own timeout, no kernel timeout), so code that shares the pool sees redis-py's behaviour
+    (a timeout raising ``TimeoutError``, a blocking read waiting as long as redis-py says)."""
+    sock = getattr(conn, "_sock", None)
+    if type(sock) is not socket.socket or sock.gettimeout() is not None:
+        return
+    timeout = getattr(conn, "socket_timeout", None)
+    if not timeout:
+        return  # never switched: the socket has no timeout to move
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _NO_TIMEOUT)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _NO_TIMEOUT)
+        sock.settimeout(timeout)
+    except OSError:  # a socket the peer reset meanwhile: redis-py reconnects it
+        conn.disconnect()
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """A send or read that the kernel's timeout ended (EAGAIN on a blocking socket; redis-py's
+    parser reports it as a ``ConnectionError`` raised from the ``BlockingIOError``)."""
+    if isinstance(exc, BlockingIOError):
+        return True
+    return isinstance(exc, ConnectionError) and isinstance(exc.__context__, BlockingIOError)
+
+
 class Wire:
-    """The exchange on redis-py connections (the async twin is ``AsyncWire``).  The socket
-    carries the connection's timeout itself, so this side keeps no state."""
+    """The exchange on redis-py connections (the async twin is ``AsyncWire``).
+
+    The socket carries the connection's timeout itself.  redis-py gives a socket Python's
+    timeout, which makes every ``send`` and ``recv`` a ``poll()`` first: two system calls
+    more per exchange, each releasing the GIL (in LangGraph's background thread, a hand-off
+    to the graph's thread and back; about 9 us of CPU per call inside a sync agent, see
+    docs/hot-path.md).  On Linux a kept plain or Unix socket is switched once to blocking
+    mode with the same timeout kept by the kernel (``SO_RCVTIMEO`` / ``SO_SNDTIMEO``, per
+    send and per read as redis-py's own reads), and ``give_back`` switches it back before the
+    connection returns to its pool.  TLS sockets keep Python's timeout.
+    """
 
     __slots__ = ()
 
@@ -280,13 +339,17 @@ class Wire:
         if sock is None:
             conn.connect()
             sock = conn._sock
+        if _KERNEL_TIMEOUTS and type(sock) is socket.socket:
+            timeout = sock.gettimeout()
+            if timeout:  # redis-py's mode (set again by its own reads, or a reconnect)
+                _to_kernel_timeout(sock, timeout)
         try:
             sock.sendall(packed)
             read = conn._parser.read_response
             reply = read() if count is None else [read() for _ in range(count)]
         except BaseException as exc:
             conn.disconnect()
-            if isinstance(exc, socket.timeout):
+            if isinstance(exc, socket.timeout) or _timed_out(exc):
                 raise TimeoutError(f"Timeout talking to {_where(conn)}") from None
             if isinstance(exc, OSError):
                 raise ConnectionError(f"Error while talking to {_where(conn)}: {exc}") from exc

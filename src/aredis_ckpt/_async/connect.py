@@ -191,7 +191,7 @@ class AsyncScriptRunner:
         """Hand the kept connections back to the pool (before the client is closed)."""
         pool = self._pool
         while pool is not None and self._idle:
-            await pool.release(self._idle.pop())
+            await arelease_surely(pool, self._idle.pop())
 
 
 def open_client(

@@ -193,7 +193,7 @@ class ScriptRunner:
         """Hand the kept connections back to the pool (before the client is closed)."""
         pool = self._pool
         while pool is not None and self._idle:
-            pool.release(self._idle.pop())
+            release_surely(pool, self._idle.pop())
 
 
 def open_client(

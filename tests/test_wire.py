@@ -185,7 +185,6 @@ def test_connections_go_back_to_the_pool_as_redis_py_left_them(
             s._runner._client.blpop(["aredis-test-never-filled"], timeout=2)
 
 
-
 def test_stalled_server_times_out(redis_url: str, key_prefix: str, admin: Redis, path: str) -> None:
     args = {"socket_timeout": 0.3, "retry": None}
     with RedisSaver.from_conn_string(redis_url, key_prefix=key_prefix, connection_args=args) as s:

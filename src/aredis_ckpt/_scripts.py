@@ -1,16 +1,19 @@
 """Server-side Lua: each saver operation that must be atomic or single-round-trip is one script.
 
-Sources live in ``lua/*.lua``; ``lua/lib.lua`` is prepended to each saver script (and
-``lua/damage.lua`` after it to the read scripts that check for damaged threads),
-``lua/store_lib.lua`` to each store script (``lua/store_*.lua``) and ``lua/cache_lib.lua`` to
-each node-cache script (``lua/cache_*.lua``).  Scripts are called with
-EVALSHA; ``setup`` loads them all, and a NOSCRIPT reply (a restarted or failed-over server)
-reloads the one script and retries.
+Sources live in ``lua/*.lua``; the helpers of ``lua/lib.lua`` a saver script uses are
+prepended to it (and those of ``lua/damage.lua`` to the read scripts that check for damaged
+threads): only those it names, directly or through another helper, because Redis runs a
+script's whole source on every call, and defining all of lib.lua's helpers cost every call
+about 2.3 us of server time (docs/hot-path.md).  ``lua/store_lib.lua`` is prepended whole to
+each store script (``lua/store_*.lua``) and ``lua/cache_lib.lua`` to each node-cache script
+(``lua/cache_*.lua``).  Scripts are called with EVALSHA; ``setup`` loads them all, and a NOSCRIPT
+reply (a restarted or failed-over server) reloads the one script and retries.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from importlib import resources
 
@@ -24,12 +27,75 @@ class LuaScript:
     sha: str
 
 
+_IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_LOCAL_FUNCTION = re.compile(rb"local function ([A-Za-z_][A-Za-z0-9_]*)\(")
+_LOCAL_NAMES = re.compile(rb"local ([A-Za-z_][A-Za-z0-9_]*(?:, *[A-Za-z_][A-Za-z0-9_]*)*) *=")
+
+
+def helpers(lib: bytes) -> list[tuple[frozenset[bytes], bytes]]:
+    """A helper library's top-level definitions, in order: the names each defines, and its
+    text (with the comment lines above it).
+
+    The layout is kept simple so that this needs no Lua parser: at the top level only
+    ``local function name(...)`` up to a line ``end``, one-line ``local a, b = ...``,
+    comments and blank lines.  Anything else raises ``ValueError`` (at import: a helper
+    written another way cannot be silently left out of a script)."""
+    out: list[tuple[frozenset[bytes], bytes]] = []
+    above: list[bytes] = []
+    function: list[bytes] | None = None
+    defined: frozenset[bytes] = frozenset()
+    for line in lib.splitlines(keepends=True):
+        if function is not None:
+            function.append(line)
+            if line.rstrip() == b"end":
+                out.append((defined, b"".join(function)))
+                function = None
+            continue
+        stripped = line.strip()
+        if not stripped or stripped.startswith(b"--"):
+            above.append(line)
+            continue
+        fn = _LOCAL_FUNCTION.match(line)
+        if fn is not None:
+            defined, function, above = frozenset((fn.group(1),)), [*above, line], []
+            continue
+        names = _LOCAL_NAMES.match(line)
+        if names is None:
+            raise ValueError(f"Lua helper library: unexpected top-level line {line!r}")
+        defined = frozenset(n.strip() for n in names.group(1).split(b","))
+        out.append((defined, b"".join([*above, line])))
+        above = []
+    if function is not None:
+        raise ValueError(f"Lua helper library: no 'end' for {b''.join(function[:1])!r}")
+    return out
+
+
+def used_helpers(lib: bytes, body: bytes) -> bytes:
+    """The definitions of ``lib`` that ``body`` names, directly or through other helpers,
+    in their order in ``lib``.  A name counts wherever it appears as a word (in a comment
+    or a string too): a helper is sometimes kept without need, never dropped with one."""
+    parts = helpers(lib)
+    wanted = set(_IDENT.findall(body))
+    keep = [False] * len(parts)
+    grew = True
+    while grew:
+        grew = False
+        for i, (defined, text) in enumerate(parts):
+            if not keep[i] and not defined.isdisjoint(wanted):
+                keep[i] = True
+                wanted.update(_IDENT.findall(text))
+                grew = True
+    return b"".join(text for kept, (_, text) in zip(keep, parts, strict=True) if kept)
+
+
 def _load(name: str, lib_name: str = "lib", *extra: str) -> LuaScript:
     folder = resources.files("aredis_ckpt") / "lua"
     lib = (folder / f"{lib_name}.lua").read_bytes()
     for more in extra:
         lib += b"\n" + (folder / f"{more}.lua").read_bytes()
     body = (folder / f"{name}.lua").read_bytes()
+    if lib_name == "lib":
+        lib = used_helpers(lib, body)
     source = lib + b"\n" + body
     return LuaScript(name, source, hashlib.sha1(source).hexdigest())
 

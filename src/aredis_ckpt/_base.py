@@ -353,6 +353,8 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         self._cluster = cluster
         # Whether this saver has seen the schema record (setup() or its first call).
         self._schema_ok = False
+        # Whether a call went through _ready() (on the async saver: the event loop is known).
+        self._bound = False
 
     # ------------------------------------------------------------------ versions
 

@@ -267,9 +267,18 @@ class RedisSaver(SaverMixin):
 
     def _eval(self, script: LuaScript, call: ScriptCall) -> Any:
         """EVALSHA, loading the script once if the server does not know it (NOSCRIPT)."""
-        self._ready()
+        if not self._schema_ok or not self._bound:
+            self._ready()
+            self._bound = True
         with self._limiter:
             return self._runner.evalsha(script, call.keys, call.args)
+
+    def _write(self, script: LuaScript, call: ScriptCall, what: str) -> Any:
+        """A write script's reply (an error reply raised); with ``wait_replicas``, after the
+        replicas acknowledged it (see ``_batch``)."""
+        if self._wait_replicas > 0:
+            return (self._batch([evalsha(script, call)], write=True, what=what))[0]
+        return self._eval(script, call)
 
     def _batch(
         self, commands: Sequence[Command], *, write: bool = False, what: str = ""
@@ -465,8 +474,11 @@ class RedisSaver(SaverMixin):
     ) -> RunnableConfig:
         """Store a checkpoint and the values of the channels in ``new_versions``, atomically."""
         plan = self._put_call(config, checkpoint, metadata, new_versions)
-        commands = [evalsha(SCRIPTS.put, plan.call), *plan.bucket]
         with self._naming("put", plan.config["configurable"]["thread_id"]):
+            if not plan.bucket:  # one script, whose reply reports nothing to apply
+                self._write(SCRIPTS.put, plan.call, "put")
+                return plan.config
+            commands = [evalsha(SCRIPTS.put, plan.call), *plan.bucket]
             replies = self._batch_raw(commands, write=True, what="put")
             return self._finish_put(plan, replies)
 
@@ -510,7 +522,7 @@ class RedisSaver(SaverMixin):
             return
         call = self._put_writes_call(config, writes, task_id, task_path)
         with self._naming("put_writes", config["configurable"]["thread_id"]):
-            self._batch([evalsha(SCRIPTS.put_writes, call)], write=True, what="put_writes")
+            self._write(SCRIPTS.put_writes, call, "put_writes")
 
     def _write_batch(self, ops: Sequence[PutOp | WritesOp]) -> None:
         """Many ``put`` / ``put_writes`` calls sent together (internal: migration, import).

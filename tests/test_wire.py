@@ -183,6 +183,16 @@ def test_connections_go_back_to_the_pool_as_redis_py_left_them(
         # a blocking call through redis-py on it times out as redis-py's calls do
         with pytest.raises(TimeoutError):
             s._runner._client.blpop(["aredis-test-never-filled"], timeout=2)
+        # switched again, then redis-py's own timeout set back before the runner hands it
+        # over: the kernel's timeout goes all the same
+        s.put(cfg("t"), checkpoint(2), MD, {"n": "2.0"})
+        conn = kept(s)
+        sock = conn._sock
+        assert _kernel_timeout(sock, socket.SO_RCVTIMEO) == pytest.approx(0.3)
+        sock.settimeout(0.3)
+        s._runner.close()
+        assert _kernel_timeout(sock, socket.SO_RCVTIMEO) == 0
+        assert _kernel_timeout(sock, socket.SO_SNDTIMEO) == 0
 
 
 def test_stalled_server_times_out(redis_url: str, key_prefix: str, admin: Redis, path: str) -> None:

@@ -289,15 +289,16 @@ def give_back(conn: Any) -> None:
     own timeout, no kernel timeout), so code that shares the pool sees redis-py's behaviour
     (a timeout raising ``TimeoutError``, a blocking read waiting as long as redis-py says)."""
     sock = getattr(conn, "_sock", None)
-    if type(sock) is not socket.socket or sock.gettimeout() is not None:
-        return
     timeout = getattr(conn, "socket_timeout", None)
-    if not timeout:
+    if not _KERNEL_TIMEOUTS or type(sock) is not socket.socket or not timeout:
         return  # never switched: the socket has no timeout to move
     try:
+        # also when redis-py set its own timeout again meanwhile (a read with a timeout of
+        # its own does): a kernel timeout left behind would cut a read redis-py lets block
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _NO_TIMEOUT)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _NO_TIMEOUT)
-        sock.settimeout(timeout)
+        if sock.gettimeout() is None:
+            sock.settimeout(timeout)
     except OSError:  # a socket the peer reset meanwhile: redis-py reconnects it
         conn.disconnect()
 

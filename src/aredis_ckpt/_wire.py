@@ -37,6 +37,7 @@ import socket
 import struct
 import sys
 import time
+import weakref
 from typing import Any
 
 import hiredis
@@ -276,12 +277,17 @@ def _timeval(seconds: float) -> bytes:
     return struct.pack("ll", whole, max(int((seconds - whole) * 1e6), 0 if whole else 1))
 
 
+# The sockets whose timeouts the runner moved to the kernel (give_back undoes only those).
+_SWITCHED: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+
+
 def _to_kernel_timeout(sock: socket.socket, seconds: float) -> None:
     """Blocking mode, the timeout kept by the kernel: no ``poll()`` before each call."""
     tv = _timeval(seconds)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, tv)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, tv)
     sock.settimeout(None)
+    _SWITCHED.add(sock)
 
 
 def give_back(conn: Any) -> None:
@@ -289,15 +295,16 @@ def give_back(conn: Any) -> None:
     own timeout, no kernel timeout), so code that shares the pool sees redis-py's behaviour
     (a timeout raising ``TimeoutError``, a blocking read waiting as long as redis-py says)."""
     sock = getattr(conn, "_sock", None)
+    if type(sock) is not socket.socket or sock not in _SWITCHED:
+        return  # never switched (a socket of the caller's own settings stays as it is)
+    _SWITCHED.discard(sock)
     timeout = getattr(conn, "socket_timeout", None)
-    if not _KERNEL_TIMEOUTS or type(sock) is not socket.socket or not timeout:
-        return  # never switched: the socket has no timeout to move
     try:
         # also when redis-py set its own timeout again meanwhile (a read with a timeout of
         # its own does): a kernel timeout left behind would cut a read redis-py lets block
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _NO_TIMEOUT)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _NO_TIMEOUT)
-        if sock.gettimeout() is None:
+        if sock.gettimeout() is None and timeout:
             sock.settimeout(timeout)
     except OSError:  # a socket the peer reset meanwhile: redis-py reconnects it
         conn.disconnect()

@@ -347,11 +347,11 @@ class Wire:
         if sock is None:
             conn.connect()
             sock = conn._sock
-        if _KERNEL_TIMEOUTS and type(sock) is socket.socket:
-            timeout = sock.gettimeout()
-            if timeout:  # redis-py's mode (set again by its own reads, or a reconnect)
-                _to_kernel_timeout(sock, timeout)
         try:
+            if _KERNEL_TIMEOUTS and type(sock) is socket.socket:
+                timeout = sock.gettimeout()
+                if timeout:  # redis-py's mode (set again by its own reads, or a reconnect)
+                    _to_kernel_timeout(sock, timeout)
             sock.sendall(packed)
             read = conn._parser.read_response
             reply = read() if count is None else [read() for _ in range(count)]

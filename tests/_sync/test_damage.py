@@ -241,6 +241,31 @@ def test_whole_and_absent_states_are_not_damage(make_saver: SaverFactory) -> Non
         assert [c for c in saver.list(None)] == []
 
 
+def test_every_checkpoint_record_gone(make_saver: SaverFactory) -> None:
+    """c, m, i, j and v all evicted: a namespace that kept pending writes reads as holding only
+    them; one left with nothing but its record in `n` is named as damage, never read as empty;
+    and `check_threads` names the thread."""
+    with make_saver() as saver:
+        b = build(saver)
+        for name in ("c", "m", "i", "j", "v"):
+            delete(b, name)
+        assert saver.get_tuple(cfg(TID)) is None  # "" kept the writes of checkpoint 2
+        assert saver.get_tuple(b.configs[1]) is None
+        assert [c for c in saver.list(cfg(TID))] == []
+        with pytest.raises(DamagedThreadError) as info:
+            saver.get_tuple(b.sub)
+        assert info.value.checkpoint_ns == "sub"
+        assert "only its namespace record is left" in str(info.value)
+        assert TID in {d.thread_id for d in saver.check_threads()}
+        # the writes gone too: "" has nothing but its record left either
+        for name in ("w", "wx"):
+            delete(b, name)
+        with pytest.raises(DamagedThreadError) as info:
+            saver.get_tuple(cfg(TID))
+        assert info.value.checkpoint_ns == ""
+        assert "only its namespace record is left" in str(info.value)
+
+
 def test_skip_damaged_lists_the_rest_and_warns(
     make_saver: SaverFactory, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -29,6 +29,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from redis.exceptions import ResponseError
 
 from aredis_ckpt import _guards, _serde
+from aredis_ckpt._appends import Appends, Update
 from aredis_ckpt._budget import DEFAULT_SCRIPT_BUDGET, ScriptBudget
 from aredis_ckpt._commands import Arg, Command, ScriptCall, evalsha
 from aredis_ckpt._config import (
@@ -249,6 +250,8 @@ class PutPlan:
     superseded: list[bytes]
     # on a cluster: the bucket's commands, sent beside the thread script
     bucket: list[Command]
+    # what to remember of the compressed values once the put succeeded (see _appends.py)
+    remember: list[Update] = field(default_factory=list)
 
 
 def _configurable(config: RunnableConfig | None, what: str) -> Mapping[str, Any]:
@@ -337,6 +340,9 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 f"compress_threshold must be a positive int or None, got {compress_threshold!r}"
             )
         self._compress = compress_threshold
+        # the last compressed value of each thread, namespace and channel: a new version that
+        # extends it compresses only what it adds (see _appends.py)
+        self._appends = Appends()
         for name, value in (("wait_replicas", wait_replicas), ("wait_timeout_ms", wait_timeout_ms)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be an int >= 0, got {value!r}")
@@ -563,10 +569,18 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         md = get_checkpoint_metadata(config, metadata)
         values = checkpoint["channel_values"]
         pairs: list[Arg] = []
+        remember: list[Update] = []
         for channel, version in new_versions.items():
             pairs.append(value_field(ns_e, channel, version))
             pairs.append(
-                _serde.dump_value(self.serde, values[channel], self._compress)
+                _serde.dump_value(
+                    self.serde,
+                    values[channel],
+                    self._compress,
+                    self._appends,
+                    (tk.tag, ns_e, channel),
+                    remember,
+                )
                 if channel in values
                 else _serde.EMPTY_BLOB
             )
@@ -619,7 +633,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         next_config: RunnableConfig = {
             "configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": cid}
         }
-        return PutPlan(call, next_config, tk, member, superseded, bucket)
+        return PutPlan(call, next_config, tk, member, superseded, bucket, remember)
 
     def _put_writes_call(
         self,

@@ -65,3 +65,74 @@ async def test_compress_threshold_is_checked(make_saver: Any, bad: Any) -> None:
     with pytest.raises(ValueError, match="compress_threshold"):
         async with make_saver(compress_threshold=bad):
             pass
+
+
+def grown(n: int) -> list[str]:
+    """The first n messages of a conversation that only ever appends."""
+    return [f"message {i}: " + "lorem ipsum dolor " * (10 + i % 7) for i in range(n)]
+
+
+async def test_a_growing_value_compresses_only_what_it_adds(make_saver: Any) -> None:
+    # an agent's messages channel: every version is the previous list plus a message or two
+    async with make_saver() as saver:
+        config: dict[str, Any] = cfg("grow")
+        stored = []
+        for step in range(10):
+            value = grown(12 + 2 * step)  # crosses msgpack's 15/16-item array header change
+            cp = make_checkpoint({"messages": value}, {"messages": step + 1})
+            config = await saver.aput(config, cp, md(step), {"messages": step + 1})
+            stored.append((config, value))
+        tags = await stored_tags(saver, "grow")
+        # compressed whole, then extended by one frame per step, whole again after four frames
+        assert tags.count("zstd+msgpack") == 3
+        assert tags.count("zseg+msgpack") == 7
+        for config, value in stored:
+            tup = await saver.aget_tuple(config)
+            assert tup is not None and tup.checkpoint["channel_values"] == {"messages": value}
+        listed = [
+            t.checkpoint["channel_values"]["messages"] async for t in saver.alist(cfg("grow"))
+        ]
+        assert listed == [value for _, value in reversed(stored)]
+    async with make_saver(compress_threshold=None) as reader:  # remembers nothing
+        for config, value in stored:
+            tup = await reader.aget_tuple(config)
+            assert tup is not None and tup.checkpoint["channel_values"] == {"messages": value}
+
+
+async def test_a_value_that_does_not_extend_the_last_one_is_compressed_whole(
+    make_saver: Any,
+) -> None:
+    async with make_saver() as saver:
+        first = await saver.aput(
+            cfg("fork"), make_checkpoint({"m": grown(20)}, {"m": 1}), md(0), {"m": 1}
+        )
+        second = await saver.aput(
+            first, make_checkpoint({"m": grown(22)}, {"m": 2}), md(1), {"m": 2}
+        )
+        # a fork from the first checkpoint: its list is not the last stored one plus more
+        branch = [*grown(20), "another ending " * 30]
+        forked = await saver.aput(first, make_checkpoint({"m": branch}, {"m": 3}), md(1), {"m": 3})
+        # the same list again: stored as it was, nothing compressed twice
+        again = await saver.aput(
+            forked, make_checkpoint({"m": list(branch)}, {"m": 4}), md(2), {"m": 4}
+        )
+        assert await stored_tags(saver, "fork") == [
+            "zseg+msgpack",
+            "zseg+msgpack",
+            "zstd+msgpack",
+            "zstd+msgpack",
+        ]
+        for config, value in (
+            (first, grown(20)),
+            (second, grown(22)),
+            (forked, branch),
+            (again, branch),
+        ):
+            tup = await saver.aget_tuple(config)
+            assert tup is not None and tup.checkpoint["channel_values"] == {"m": value}
+        # another saver (another process) has no memory of these: it compresses whole
+    async with make_saver() as other:
+        await other.aput(
+            again, make_checkpoint({"m": [*branch, "x" * 100]}, {"m": 5}), md(3), {"m": 5}
+        )
+        assert (await stored_tags(other, "fork")).count("zstd+msgpack") == 3

@@ -477,6 +477,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
         with self._naming("put", plan.config["configurable"]["thread_id"]):
             if not plan.bucket:  # one script, whose reply reports nothing to apply
                 await self._write(SCRIPTS.put, plan.call, "put")
+                self._appends.commit(plan.remember)
                 return plan.config
             commands = [evalsha(SCRIPTS.put, plan.call), *plan.bucket]
             replies = await self._batch_raw(commands, write=True, what="put")
@@ -489,6 +490,7 @@ class AsyncRedisSaver(AsyncSaverMixin):
             if plan.bucket and not any(isinstance(r, Exception) for r in replies[1:]):
                 await self._undo_bucket_add(plan)
             raise replies[0]
+        self._appends.commit(plan.remember)  # the thread script succeeded
         if not plan.bucket:
             return plan.config
         checked(list(replies))

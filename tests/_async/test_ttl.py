@@ -169,3 +169,21 @@ async def test_delete_and_prune_clear_the_bookkeeping(make_saver: Any) -> None:
         await saver.aprune(["t"], keep_last=1)
         await saver.adelete_thread("t")
         assert await keys_under(saver) == [saver._pk.schema]
+
+
+async def test_a_write_without_ttl_leaves_no_record_behind_when_the_thread_expires(
+    make_saver: Any,
+) -> None:
+    # the thread's and namespace's records are written once: a later write by a saver with
+    # no TTL does not rewrite them, so they keep the thread's expiry like its other keys
+    # (keys it creates itself have none: here every key exists before it writes)
+    async with make_saver(ttl=TTL) as with_ttl, make_saver() as without:
+        configs = await put_chain(with_ttl, "mixed", 2)
+        await with_ttl.aput_writes(configs[-1], [("a", 0)], "first")
+        await without.aput_writes(configs[-1], [("a", 1)], "task")
+        await without.aput(configs[-1], make_checkpoint({}, {}), md(2), {})
+        ttls = await thread_ttls(with_ttl, "mixed")
+        assert all(0 < ttl <= TTL_MS for ttl in ttls.values()), ttls
+        await asleep(TTL_MS / 1000 + 0.2)
+        assert await thread_ttls(with_ttl, "mixed") == {}
+        assert await without.aget_tuple(cfg("mixed")) is None

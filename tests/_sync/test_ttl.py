@@ -171,3 +171,21 @@ def test_delete_and_prune_clear_the_bookkeeping(make_saver: Any) -> None:
         saver.prune(["t"], keep_last=1)
         saver.delete_thread("t")
         assert keys_under(saver) == [saver._pk.schema]
+
+
+def test_a_write_without_ttl_leaves_no_record_behind_when_the_thread_expires(
+    make_saver: Any,
+) -> None:
+    # the thread's and namespace's records are written once: a later write by a saver with
+    # no TTL does not rewrite them, so they keep the thread's expiry like its other keys
+    # (keys it creates itself have none: here every key exists before it writes)
+    with make_saver(ttl=TTL) as with_ttl, make_saver() as without:
+        configs = put_chain(with_ttl, "mixed", 2)
+        with_ttl.put_writes(configs[-1], [("a", 0)], "first")
+        without.put_writes(configs[-1], [("a", 1)], "task")
+        without.put(configs[-1], make_checkpoint({}, {}), md(2), {})
+        ttls = thread_ttls(with_ttl, "mixed")
+        assert all(0 < ttl <= TTL_MS for ttl in ttls.values()), ttls
+        sleep(TTL_MS / 1000 + 0.2)
+        assert thread_ttls(with_ttl, "mixed") == {}
+        assert without.get_tuple(cfg("mixed")) is None

@@ -10,8 +10,10 @@
 local cid, ns_e, run, tag = ARGV[1], ARGV[4], ARGV[8], ARGV[7]
 local f = ns_e .. NUL .. cid
 local bix = bucket_index(11)
-redis.call('SET', KEYS[K_T], ARGV[6])
-redis.call('HSET', KEYS[K_N], ns_e, ARGV[5])
+-- the thread's and namespace's records never change once written: set only when absent (no
+-- write, so nothing for replicas and the AOF, and the record keeps the thread's expiry)
+redis.call('SET', KEYS[K_T], ARGV[6], 'NX')
+redis.call('HSETNX', KEYS[K_N], ns_e, ARGV[5])
 redis.call('HSET', KEYS[K_C], f, ARGV[2])
 redis.call('HSET', KEYS[K_M], f, ARGV[3])
 -- the GC barrier: while a value GC of the thread runs, what this checkpoint references stays

@@ -5,8 +5,9 @@
 -- Ordinary writes are inserted only if absent; special channels (negative idx) overwrite.
 local ns_e = ARGV[1]
 local p = writes_prefix(ns_e, ARGV[5])
-redis.call('SET', KEYS[K_T], ARGV[3])
-redis.call('HSET', KEYS[K_N], ns_e, ARGV[2])
+-- written only when absent, as in put.lua
+redis.call('SET', KEYS[K_T], ARGV[3], 'NX')
+redis.call('HSETNX', KEYS[K_N], ns_e, ARGV[2])
 for i = 6, #ARGV, 3 do
   local name = p .. ARGV[i]
   if ARGV[i + 2] == '1' then

@@ -187,11 +187,27 @@ def measure(probe: Probe, fn: Callable[[], Any]) -> dict[str, Any]:
     return out
 
 
+Case = tuple[str, bool, Callable[[], Any]]  # name, whether it changes the data, the call
+
+
+def run_cases(
+    probe: Probe, snap: Snapshot, cases: Sequence[Case], log: Callable[[str], None]
+) -> dict[str, Any]:
+    """Each case measured in turn; the data restored after each one that changes it."""
+    rows: dict[str, Any] = {}
+    for name, destructive, fn in cases:
+        rows[name] = measure(probe, fn)
+        log(f"  {name}: {rows[name]}")
+        if destructive:
+            snap.restore()
+    return rows
+
+
 def exhaust(it: Any) -> int:
     return sum(1 for _ in it)
 
 
-def thread_ops(saver: RedisSaver, cids: list[str]) -> list[tuple[str, bool, Callable[[], Any]]]:
+def thread_ops(saver: RedisSaver, cids: list[str]) -> list[Case]:
     conf = {"configurable": {"thread_id": THREAD, "checkpoint_ns": ""}}
     old = {"configurable": {"thread_id": THREAD, "checkpoint_ns": "", "checkpoint_id": cids[1]}}
     latest = {"configurable": {"thread_id": THREAD, "checkpoint_ns": "", "checkpoint_id": cids[-1]}}
@@ -246,12 +262,7 @@ def bench_thread(n: int, log: Callable[[str], None]) -> dict[str, Any]:
             log(f"  built {n} checkpoints in {build_s:.1f} s")
             snap = Snapshot(client, [PREFIX])
             probe = Probe(client)
-            rows: dict[str, Any] = {}
-            for name, destructive, fn in thread_ops(saver, cids):
-                rows[name] = measure(probe, fn)
-                log(f"  {name}: {rows[name]}")
-                if destructive:
-                    snap.restore()
+            rows = run_cases(probe, snap, thread_ops(saver, cids), log)
         return {"build_s": round(build_s, 1), "ops": rows}
     finally:
         server.stop()
@@ -290,7 +301,6 @@ def bench_store(n: int, log: Callable[[str], None]) -> dict[str, Any]:
             log(f"  store: {n} items + {n // 10} namespaces in {build_s:.1f} s")
             snap = Snapshot(client, [STORE_PREFIX])
             probe = Probe(client)
-            rows: dict[str, Any] = {}
 
             def expire_all() -> None:
                 exp = StoreKeys(STORE_PREFIX.encode()).base + b"exp"
@@ -325,11 +335,7 @@ def bench_store(n: int, log: Callable[[str], None]) -> dict[str, Any]:
                 ("store sweep_ttl (10% expired)", True,
                  lambda: (expire_all(), probe.reset(), store.sweep_ttl())),
             ]  # fmt: skip
-            for name, destructive, fn in cases:
-                rows[name] = measure(probe, fn)
-                log(f"  {name}: {rows[name]}")
-                if destructive:
-                    snap.restore()
+            rows = run_cases(probe, snap, cases, log)
         return {"build_s": round(build_s, 1), "ops": rows}
     finally:
         server.stop()

@@ -53,7 +53,7 @@ def _appended(versions: list[tuple[str, bytes]]) -> tuple[float, int]:
             stored += len(_serde._frame(tag, data))
             continue
         updates: list[Update] = []
-        stored += len(appends.dump("messages", tag, data, updates))
+        stored += len(appends.encode([("messages", tag, data)], updates)[0])
         appends.commit(updates)
     return time.process_time() - t0, stored
 

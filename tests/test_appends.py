@@ -41,11 +41,26 @@ def messages(n: int) -> list[dict[str, str]]:
 
 
 def dump(appends: Appends, value: object, key: object = "k", commit: bool = True) -> bytes:
+    """A put of one channel value, as ``_base._put_call`` encodes it."""
+    return put(appends, {key: value}, commit)[key]
+
+
+def put(appends: Appends, values: dict[object, object], commit: bool = True) -> dict[object, bytes]:
+    """A put of several channel values (keys stand for (thread, namespace, channel))."""
+    out: dict[object, bytes] = {}
+    big: list[tuple[object, str, bytes]] = []
+    for key, value in values.items():
+        tag, data = SERDE.dumps_typed(value)
+        if len(data) >= 2048:
+            big.append((key, tag, data))
+        else:
+            out[key] = _serde.framed(tag, data)
     updates: list[Update] = []
-    blob = _serde.dump_value(SERDE, value, 2048, appends, key, updates)
+    for (key, _, _), blob in zip(big, appends.encode(big, updates), strict=True):
+        out[key] = blob
     if commit:
         appends.commit(updates)
-    return blob
+    return out
 
 
 def tag(blob: bytes) -> str:
@@ -77,8 +92,9 @@ def test_frames_cost_little_more_than_compressing_whole() -> None:
         blob = dump(appends, messages(n))
     whole = _serde.dump_value(SERDE, messages(13), 2048)
     assert tag(blob) == "zseg+msgpack"
-    # four frames share no matches: a little larger, never by much
-    assert len(whole) < len(blob) < len(whole) * 1.3
+    # four frames share no matches: larger (on this small vocabulary by up to a third; on
+    # the benchmark's chat, bench/appends.py, by 3-14%), never by much
+    assert len(whole) < len(blob) < len(whole) * 1.5
 
 
 def test_what_does_not_extend_the_last_value_is_compressed_whole() -> None:
@@ -138,13 +154,14 @@ def test_a_truncated_value_raises(cut: int) -> None:
         _serde.load_value(SERDE, blob[:-cut])
 
 
-def test_a_value_whose_skip_exceeds_its_first_frame_raises() -> None:
+def test_malformed_parts_raise() -> None:
     frame = _serde._zstd_compress(b"ab")
-    payload = _serde.seg_payload(b"\x91", 5, [frame])
     with pytest.raises(ValueError, match="skips more"):
-        _serde.decompress("zseg+msgpack", payload)
-    with pytest.raises(ValueError, match="without frames"):
-        _serde.decompress("zseg+msgpack", _serde.seg_payload(b"", 0, []))
+        _serde.decompress("zseg+msgpack", _serde.seg_payload([(1, 5, frame)]))
+    with pytest.raises(ValueError, match="unknown kind"):
+        _serde.decompress("zseg+msgpack", _serde.seg_payload([(7, 0, b"x")]))
+    with pytest.raises(ValueError, match="without parts"):
+        _serde.decompress("zseg+msgpack", b"")
 
 
 def test_nothing_is_remembered_until_the_write_succeeded() -> None:
@@ -155,3 +172,46 @@ def test_nothing_is_remembered_until_the_write_succeeded() -> None:
     again = dump(appends, messages(11))
     assert failed == again and tag(again) == "zseg+msgpack"
     assert tag(dump(appends, messages(12))) == "zseg+msgpack"  # extends the committed value
+
+
+def send(state: list[dict[str, str]]) -> list[dict[str, object]]:
+    """What a Send to a node stores in ``__pregel_tasks``: the state inside another value."""
+    return [{"node": "tools", "arg": {"messages": state, "call": "search"}, "n": 1}]
+
+
+def test_a_value_holding_another_of_the_same_put_reuses_its_frames() -> None:
+    appends = Appends()
+    state = messages(12)
+    blobs = put(appends, {"messages": state, "tasks": send(state)})
+    assert tag(blobs["messages"]) == "zstd+msgpack"
+    assert tag(blobs["tasks"]) == "zseg+msgpack"
+    # the state's frame is in both; the packet around it is stored as it is
+    whole = _serde.dump_value(SERDE, send(state), 2048)
+    assert len(blobs["tasks"]) < len(blobs["messages"]) + 300 < len(whole) + 300
+    assert _serde.load_value(SERDE, blobs["tasks"]) == send(state)
+    # next step: the state grew; the packet holds the new state, itself an extension
+    state = messages(13)
+    blobs = put(appends, {"tasks": send(state), "messages": state})
+    assert [tag(blobs[k]) for k in ("messages", "tasks")] == ["zseg+msgpack"] * 2
+    assert _serde.load_value(SERDE, blobs["tasks"]) == send(state)
+    assert _serde.load_value(SERDE, blobs["messages"]) == state
+
+
+def test_a_value_holding_one_not_in_its_put_is_compressed_whole() -> None:
+    appends = Appends()
+    state = messages(12)
+    dump(appends, state, key="messages")
+    blob = dump(appends, send(state), key="tasks")  # the state is not written by this put
+    assert tag(blob) == "zstd+msgpack"
+    assert _serde.load_value(SERDE, blob) == send(state)
+
+
+def test_long_bytes_around_an_embedded_value_are_compressed() -> None:
+    appends = Appends()
+    state = messages(12)
+    around = {"before": messages(4), "state": state, "after": messages(5)}
+    blobs = put(appends, {"messages": state, "wrapper": around})
+    assert tag(blobs["wrapper"]) == "zseg+msgpack"
+    assert _serde.load_value(SERDE, blobs["wrapper"]) == around
+    kinds = [p[0] for p in appends._entries["wrapper"].parts]
+    assert kinds.count(1) >= 2  # the state's frame, and the long bytes around it

@@ -1,21 +1,30 @@
-"""Channel values that extend the one stored before them: compressing only what they add.
+"""Compressing only what a channel value adds to values already compressed.
 
 An agent keeps its conversation in one channel whose every new version is the previous list
 plus a message or two, so compressing each version whole costs zstd time in proportion to the
-whole conversation, on every step.  ``Appends`` remembers, per (thread, namespace, channel),
-the last value a saver compressed: its serialized body and the zstd frames that hold it.  When
-the next version's body starts with that body (LangGraph's msgpack list: a new array header,
-then the old items, then the new ones), only the new bytes are compressed, as one more frame,
-and the value is stored as the earlier frames plus the new one (``zseg+``, see ``_serde``).
+whole conversation, on every step.  And a graph that sends its state to a node (``Send``, as
+LangGraph's prebuilt ReAct agent does for each tool call) stores that state a second time, in
+``__pregel_tasks``, in the same step.
 
-Every stored value stays whole: it reads back without any other value, so nothing on the
-server changes (no GC, copy or damage rule refers to another value).  Frames compressed apart
-share no matches, so such a value takes a few per cent more bytes than one compressed whole;
-after ``MAX_FRAMES`` frames the next version is compressed whole again.
+``Appends`` remembers, per (thread, namespace, channel), the last value a saver compressed:
+its serialized body (after msgpack's array header) and the parts that hold it, zstd frames and
+literal bytes.  A value is then stored from parts (``zseg+``, see ``_serde``):
 
-Nothing here has to be current to be correct: a frame is reused only when the new body starts
-with the very bytes it was compressed from, compared byte for byte.  A value written by
-another process, a fork or a time-travelled update simply compresses whole.
+* when its body starts with the body remembered for its own channel (the old items, then new
+  ones), as the remembered parts plus one zstd frame of the new bytes;
+* when it holds the whole body of another value of the same ``put`` (the state inside a
+  ``Send``), as the bytes before it, that value's parts, and the bytes after it;
+* else compressed whole (``zstd+``), as before.
+
+Every stored value stays whole: it carries its parts' bytes and reads back without any other
+value, so nothing on the server changes (no GC, copy or damage rule refers to another value).
+Frames compressed apart share no matches, so such a value takes a few per cent more bytes;
+after ``MAX_FRAMES`` frames a value is compressed whole again.
+
+Nothing here has to be current to be correct: parts are reused only for the very bytes they
+decode to, compared byte for byte.  A value written by another process, a fork or a
+time-travelled update simply compresses whole.  What a ``put`` would remember is kept apart
+until its script succeeded (``commit``), so the same call again stores the same bytes.
 """
 
 from __future__ import annotations
@@ -25,14 +34,20 @@ from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from typing import Final, NamedTuple, TypeAlias
 
-from aredis_ckpt._serde import ZSEG, ZSTD, _frame, _zstd_compress, seg_payload
+from aredis_ckpt._serde import ZSEG, ZSTD, Part, _frame, _zstd_compress, seg_payload
 
 __all__ = ["MAX_FRAMES", "Appends", "Update", "array_header"]
 
-#: Most frames one stored value is split into (the first compressed whole, then one per step).
+#: Most zstd frames one stored value is made of (then it is compressed whole again).
 MAX_FRAMES: Final = 4
-#: Bytes of bodies and frames remembered per saver (least recently written forgotten first).
+#: Bytes of values and parts remembered per saver (least recently written forgotten first).
 DEFAULT_MAX_BYTES: Final = 32 << 20
+#: Bytes around an embedded value stored as they are (longer: compressed, one frame each).
+_LITERAL: Final = 512
+#: An embedded value is looked for only when its body is at least this long.
+_EMBEDDED: Final = 1024
+#: Bytes of a body compared to find where it is embedded.
+_PROBE: Final = 64
 
 
 def array_header(data: bytes) -> int:
@@ -52,13 +67,26 @@ def array_header(data: bytes) -> int:
 class _Entry(NamedTuple):
     tag: str  # the serializer's type tag
     body: memoryview  # the serialized value after its array header (no copy of it)
-    skip: int  # the array header's length in the first frame's value
-    frames: tuple[bytes, ...]
-    size: int  # bytes held: the serialized value and the frames
+    parts: tuple[Part, ...]  # decode to exactly ``body``
+    frames: int  # zstd frames among the parts
+    size: int  # bytes held: the serialized value and the parts
 
 
-#: What ``Appends.dump`` encoded, for ``Appends.commit``: forget the key when None.
+#: What ``Appends.encode`` produced, for ``Appends.commit``: forget the key when None.
 Update: TypeAlias = "tuple[Hashable, _Entry | None]"
+
+
+def _frames(parts: Sequence[Part]) -> int:
+    return sum(1 for kind, _, _ in parts if kind)
+
+
+def _around(raw: memoryview) -> list[Part]:
+    """Bytes beside an embedded value: as they are when short, else one zstd frame."""
+    if not raw:
+        return []
+    if len(raw) <= _LITERAL:
+        return [(0, 0, bytes(raw))]
+    return [(1, 0, _zstd_compress(raw))]
 
 
 class Appends:
@@ -78,47 +106,83 @@ class Appends:
 
     @property
     def held(self) -> int:
-        """Bytes held (bodies and frames)."""
+        """Bytes held (values and parts)."""
         return self._bytes
 
-    def dump(self, key: Hashable, tag: str, data: bytes, updates: list[Update]) -> bytes:
-        """The stored blob of a value that is to be compressed (``data`` is at least the
-        saver's compression threshold): ``zseg+`` when it extends the value remembered under
-        ``key``, else compressed whole (``zstd+``), or as serialized when that saves less
-        than a tenth.
+    def encode(
+        self, values: Sequence[tuple[Hashable, str, bytes]], updates: list[Update]
+    ) -> list[bytes]:
+        """The stored blobs of one put's values that are to be compressed (each ``(key, type
+        tag, serialized bytes)``, at least the saver's threshold), in the same order.
 
-        What to remember of it is appended to ``updates``, for ``commit`` once the write
-        succeeded: a failed write leaves the memory as it was, so the same call again stores
-        the same bytes.
+        The smaller values are encoded first, so that a larger one holding a smaller one
+        (a ``Send`` carrying the state) finds it.  What to remember goes to ``updates``.
         """
+        blobs: list[bytes] = [b""] * len(values)
+        done: list[_Entry] = []
+        for i in sorted(range(len(values)), key=lambda i: len(values[i][2])):
+            key, tag, data = values[i]
+            blob, entry = self._encode(key, tag, data, done)
+            blobs[i] = blob
+            updates.append((key, entry))
+            if entry is not None:
+                done.append(entry)
+        return blobs
+
+    def _encode(
+        self, key: Hashable, tag: str, data: bytes, done: Sequence[_Entry]
+    ) -> tuple[bytes, _Entry | None]:
         h = array_header(data)
+        view = memoryview(data)
+        body = view[h:]
         with self._lock:
             prev = self._entries.get(key)
+        parts: list[Part] | None = None
         if (
             prev is not None
             and prev.tag == tag
-            and len(data) - h >= len(prev.body)
+            and len(body) >= len(prev.body)
             and data.startswith(prev.body, h)
-            and (len(prev.frames) < MAX_FRAMES or len(data) - h == len(prev.body))
+            and (prev.frames < MAX_FRAMES or len(body) == len(prev.body))
         ):
-            frames = prev.frames
-            if len(data) - h > len(prev.body):
-                frames = (*frames, _zstd_compress(memoryview(data)[h + len(prev.body) :]))
-            skip = prev.skip
-            blob = _frame(ZSEG + tag, seg_payload(data[:h], skip, frames))
+            parts = list(prev.parts)
+            if len(body) > len(prev.body):
+                parts.append((1, 0, _zstd_compress(body[len(prev.body) :])))
         else:
+            parts = self._embedding(data, h, done)
+        if parts is None:
             packed = _zstd_compress(data)
             if len(packed) > len(data) * 0.9:
-                updates.append((key, None))
-                return _frame(tag, data)
-            frames, skip = (packed,), h
-            blob = _frame(ZSTD + tag, packed)
-        body = memoryview(data)[h:]
-        updates.append((key, _Entry(tag, body, skip, frames, len(data) + sum(map(len, frames)))))
-        return blob
+                return _frame(tag, data), None
+            entry = _Entry(tag, body, ((1, h, packed),), 1, len(data) + len(packed))
+            return _frame(ZSTD + tag, packed), entry
+        size = len(data) + sum(len(p) for _, _, p in parts)
+        entry = _Entry(tag, body, tuple(parts), _frames(parts), size)
+        head: list[Part] = [(0, 0, data[:h])] if h else []
+        return _frame(ZSEG + tag, seg_payload([*head, *parts])), entry
+
+    @staticmethod
+    def _embedding(data: bytes, h: int, done: Sequence[_Entry]) -> list[Part] | None:
+        """Parts of a value's body holding a whole value encoded before it in the same put."""
+        for other in reversed(done):  # the largest first
+            n = len(other.body)
+            if n < _EMBEDDED or n > len(data) - h:
+                continue
+            probe = other.body[:_PROBE]
+            at = data.find(probe, h)
+            while at >= 0 and not data.startswith(other.body, at):
+                at = data.find(probe, at + 1)
+            if at < 0:
+                continue
+            parts = [*_around(memoryview(data)[h:at]), *other.parts]
+            parts += _around(memoryview(data)[at + n :])
+            if _frames(parts) > MAX_FRAMES + 2:
+                continue
+            return parts
+        return None
 
     def commit(self, updates: Sequence[Update]) -> None:
-        """Remember what ``dump`` encoded, once it is stored."""
+        """Remember what ``encode`` produced, once it is stored."""
         for key, entry in updates:
             if entry is None:
                 self._forget(key)

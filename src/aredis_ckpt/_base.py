@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -570,20 +570,24 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         values = checkpoint["channel_values"]
         pairs: list[Arg] = []
         remember: list[Update] = []
+        # values to compress: (pairs index, (key, type tag, serialized)), encoded together
+        # so that one holding another (a Send carrying the state) reuses its frames
+        big: list[tuple[int, tuple[Hashable, str, bytes]]] = []
         for channel, version in new_versions.items():
             pairs.append(value_field(ns_e, channel, version))
-            pairs.append(
-                _serde.dump_value(
-                    self.serde,
-                    values[channel],
-                    self._compress,
-                    self._appends,
-                    (tk.tag, ns_e, channel),
-                    remember,
-                )
-                if channel in values
-                else _serde.EMPTY_BLOB
-            )
+            if channel not in values:
+                pairs.append(_serde.EMPTY_BLOB)
+                continue
+            tag, data = self.serde.dumps_typed(values[channel])
+            if self._compress is not None and len(data) >= self._compress:
+                big.append((len(pairs), ((tk.tag, ns_e, channel), tag, data)))
+                pairs.append(b"")
+            else:
+                pairs.append(_serde.framed(tag, data))
+        if big:
+            blobs = self._appends.encode([v for _, v in big], remember)
+            for (at, _), blob in zip(big, blobs, strict=True):
+                pairs[at] = blob
         versions = checkpoint["channel_versions"]
         channels = sorted(versions)
         run_id = md.get("run_id")

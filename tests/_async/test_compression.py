@@ -136,3 +136,34 @@ async def test_a_value_that_does_not_extend_the_last_one_is_compressed_whole(
             again, make_checkpoint({"m": [*branch, "x" * 100]}, {"m": 5}), md(3), {"m": 5}
         )
         assert (await stored_tags(other, "fork")).count("zstd+msgpack") == 3
+
+
+async def test_a_value_carrying_another_of_the_same_put_reuses_its_frames(
+    make_saver: Any,
+) -> None:
+    # LangGraph's prebuilt agent sends its state to the tool node: __pregel_tasks then holds
+    # the messages a second time, in the same put
+    async with make_saver() as saver:
+        config: dict[str, Any] = cfg("send")
+        stored = []
+        for step in range(3):
+            state = grown(20 + step)
+            packet = [{"node": "tools", "arg": {"messages": state}, "call": step}]
+            values = {"messages": state, "__pregel_tasks": packet}
+            cp = make_checkpoint(values, {"messages": step + 1, "__pregel_tasks": step + 1})
+            config = await saver.aput(
+                config, cp, md(step), {"messages": step + 1, "__pregel_tasks": step + 1}
+            )
+            stored.append((config, values))
+        raw = await saver._redis.hgetall(saver._thread("send").all[4])
+        by_channel: dict[bytes, list[bytes]] = {}
+        for name, blob in raw.items():
+            by_channel.setdefault(name.split(b"\0")[1], []).append(blob)
+        packets = by_channel[b"__pregel_tasks"]
+        assert all(blob[1 : 1 + blob[0]] == b"zseg+msgpack" for blob in packets)
+        # each packet takes little more than the state it carries
+        biggest_state = max(len(b) for b in by_channel[b"messages"])
+        assert max(len(b) for b in packets) < biggest_state + 400
+        for config, values in stored:
+            tup = await saver.aget_tuple(config)
+            assert tup is not None and tup.checkpoint["channel_values"] == values

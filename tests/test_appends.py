@@ -215,3 +215,16 @@ def test_long_bytes_around_an_embedded_value_are_compressed() -> None:
     assert _serde.load_value(SERDE, blobs["wrapper"]) == around
     kinds = [p[0] for p in appends._entries["wrapper"].parts]
     assert kinds.count(1) >= 2  # the state's frame, and the long bytes around it
+
+
+def test_the_search_for_an_embedded_value_gives_up_after_a_few_false_starts() -> None:
+    # a value repeating the first bytes of another many times before holding it whole: the
+    # search compares a bounded number of places, then the value is compressed whole
+    appends = Appends()
+    state = messages(12)
+    decoys = [state[:2]] * 9  # nine lists that start like the state and stop short
+    found = put(appends, {"messages": state, "wrapper": [*decoys[:7], state]})
+    assert tag(found["wrapper"]) == "zseg+msgpack"
+    given_up = put(appends, {"messages": state, "other": [*decoys, state]})
+    assert tag(given_up["other"]) == "zstd+msgpack"
+    assert _serde.load_value(SERDE, given_up["other"]) == [*decoys, state]

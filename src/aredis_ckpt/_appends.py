@@ -48,6 +48,9 @@ _LITERAL: Final = 512
 _EMBEDDED: Final = 1024
 #: Bytes of a body compared to find where it is embedded.
 _PROBE: Final = 64
+#: Places where those bytes match that are compared in full, at most (each compare may run the
+#: body's length: unbounded, a value repeating the body's first bytes would cost quadratic time).
+_TRIES: Final = 8
 
 
 def array_header(data: bytes) -> int:
@@ -137,7 +140,7 @@ class Appends:
         body = view[h:]
         with self._lock:
             prev = self._entries.get(key)
-        parts: list[Part] | None = None
+        parts: list[Part] | None
         if (
             prev is not None
             and prev.tag == tag
@@ -170,8 +173,10 @@ class Appends:
                 continue
             probe = other.body[:_PROBE]
             at = data.find(probe, h)
+            tries = 1
             while at >= 0 and not data.startswith(other.body, at):
-                at = data.find(probe, at + 1)
+                at = data.find(probe, at + 1) if tries < _TRIES else -1
+                tries += 1
             if at < 0:
                 continue
             parts = [*_around(memoryview(data)[h:at]), *other.parts]

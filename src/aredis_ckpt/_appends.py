@@ -11,9 +11,12 @@ its serialized body (after msgpack's array header) and the parts that hold it, z
 literal bytes.  A value is then stored from parts (``zseg+``, see ``_serde``):
 
 * when its body starts with the body remembered for its own channel (the old items, then new
-  ones), as the remembered parts plus one zstd frame of the new bytes;
+  ones), as the remembered parts plus the new bytes: literal while the value's literal tail
+  stays short (``_LITERAL``), else that tail compressed into one more frame;
 * when it holds the whole body of another value of the same ``put`` (the state inside a
-  ``Send``), as the bytes before it, that value's parts, and the bytes after it;
+  ``Send``), or of a value remembered for its thread and namespace (the same state sent in a
+  pending write, ``embedded``), as the bytes before it, that value's parts, and the bytes
+  after it;
 * else compressed whole (``zstd+``), as before.
 
 Every stored value stays whole: it carries its parts' bytes and reads back without any other
@@ -36,14 +39,18 @@ from typing import Final, NamedTuple, TypeAlias
 
 from aredis_ckpt._serde import ZSEG, ZSTD, Part, _frame, _zstd_compress, seg_payload
 
-__all__ = ["MAX_FRAMES", "Appends", "Update", "array_header"]
+__all__ = ["MAX_FRAMES", "Appends", "Key", "Scope", "Update", "array_header"]
 
 #: Most zstd frames one stored value is made of (then it is compressed whole again).
 MAX_FRAMES: Final = 4
 #: Bytes of values and parts remembered per saver (least recently written forgotten first).
 DEFAULT_MAX_BYTES: Final = 32 << 20
-#: Bytes around an embedded value stored as they are (longer: compressed, one frame each).
-_LITERAL: Final = 512
+#: Most bytes stored as they are, uncompressed: the new bytes at the end of an appended value
+#: (past this its literal tail is compressed into one more frame) and the bytes on either side
+#: of an embedded value.  A step adds a message or two, and zstd called once inside a running
+#: graph costs about five times what it costs in a hot loop (cold caches): such short runs of
+#: bytes are cheaper stored than compressed (docs/hot-path.md, "Cut 13").
+_LITERAL: Final = 1024
 #: An embedded value is looked for only when its body is at least this long.
 _EMBEDDED: Final = 1024
 #: Bytes of a body compared to find where it is embedded.
@@ -67,6 +74,12 @@ def array_header(data: bytes) -> int:
     return 0
 
 
+#: (thread, namespace): the values remembered for one are candidates for each other's writes.
+Scope: TypeAlias = Hashable
+#: What a value is remembered under: its scope and its channel.
+Key: TypeAlias = "tuple[Scope, str]"
+
+
 class _Entry(NamedTuple):
     tag: str  # the serializer's type tag
     body: memoryview  # the serialized value after its array header (no copy of it)
@@ -76,7 +89,7 @@ class _Entry(NamedTuple):
 
 
 #: What ``Appends.encode`` produced, for ``Appends.commit``: forget the key when None.
-Update: TypeAlias = "tuple[Hashable, _Entry | None]"
+Update: TypeAlias = "tuple[Key, _Entry | None]"
 
 
 def _frames(parts: Sequence[Part]) -> int:
@@ -92,6 +105,25 @@ def _around(raw: memoryview) -> list[Part]:
     return [(1, 0, _zstd_compress(raw))]
 
 
+def _appended(parts: Sequence[Part], new: memoryview) -> list[Part] | None:
+    """``parts`` followed by ``new``: kept as literal bytes while the literal tail stays within
+    ``_LITERAL`` bytes, else the tail and ``new`` compressed into one more frame (None past
+    ``MAX_FRAMES`` frames: the value is then compressed whole)."""
+    out = list(parts)
+    if not new:
+        return out
+    tail = b""
+    if out and out[-1][0] == 0 and out[-1][1] == 0:
+        tail = out.pop()[2]
+    if len(tail) + len(new) <= _LITERAL:
+        out.append((0, 0, tail + bytes(new)))
+        return out
+    if _frames(out) >= MAX_FRAMES:
+        return None
+    out.append((1, 0, _zstd_compress(tail + bytes(new))))
+    return out
+
+
 class Appends:
     """The last compressed value of each (thread, namespace, channel), bounded in bytes.
 
@@ -101,7 +133,9 @@ class Appends:
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self._max = max_bytes
         self._bytes = 0
-        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._entries: OrderedDict[Key, _Entry] = OrderedDict()
+        # the keys remembered per scope (for ``embedded``)
+        self._scopes: dict[Scope, dict[Key, None]] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -113,7 +147,7 @@ class Appends:
         return self._bytes
 
     def encode(
-        self, values: Sequence[tuple[Hashable, str, bytes]], updates: list[Update]
+        self, values: Sequence[tuple[Key, str, bytes]], updates: list[Update]
     ) -> list[bytes]:
         """The stored blobs of one put's values that are to be compressed (each ``(key, type
         tag, serialized bytes)``, at least the saver's threshold), in the same order.
@@ -132,26 +166,40 @@ class Appends:
                 done.append(entry)
         return blobs
 
+    def embedded(self, scope: Scope, tag: str, data: bytes) -> tuple[str, bytes] | None:
+        """``(type tag, payload)`` of a value holding the whole body of a value remembered for
+        ``scope`` (a pending write carrying the state a ``Send`` passes on), stored from that
+        value's parts; None when it holds none."""
+        with self._lock:
+            keys = self._scopes.get(scope)
+            held = [self._entries[k] for k in keys] if keys else []
+        if not held:
+            return None
+        held.sort(key=lambda e: len(e.body))
+        h = array_header(data)
+        parts = self._embedding(data, h, held)
+        if parts is None:
+            return None
+        head: list[Part] = [(0, 0, data[:h])] if h else []
+        return ZSEG + tag, seg_payload([*head, *parts])
+
     def _encode(
-        self, key: Hashable, tag: str, data: bytes, done: Sequence[_Entry]
+        self, key: Key, tag: str, data: bytes, done: Sequence[_Entry]
     ) -> tuple[bytes, _Entry | None]:
         h = array_header(data)
         view = memoryview(data)
         body = view[h:]
         with self._lock:
             prev = self._entries.get(key)
-        parts: list[Part] | None
+        parts: list[Part] | None = None
         if (
             prev is not None
             and prev.tag == tag
             and len(body) >= len(prev.body)
             and data.startswith(prev.body, h)
-            and (prev.frames < MAX_FRAMES or len(body) == len(prev.body))
         ):
-            parts = list(prev.parts)
-            if len(body) > len(prev.body):
-                parts.append((1, 0, _zstd_compress(body[len(prev.body) :])))
-        else:
+            parts = _appended(prev.parts, body[len(prev.body) :])
+        if parts is None:
             parts = self._embedding(data, h, done)
         if parts is None:
             packed = _zstd_compress(data)
@@ -166,7 +214,7 @@ class Appends:
 
     @staticmethod
     def _embedding(data: bytes, h: int, done: Sequence[_Entry]) -> list[Part] | None:
-        """Parts of a value's body holding a whole value encoded before it in the same put."""
+        """Parts of a value's body holding the whole body of one of ``done`` (smallest first)."""
         for other in reversed(done):  # the largest first
             n = len(other.body)
             if n < _EMBEDDED or n > len(data) - h:
@@ -194,21 +242,28 @@ class Appends:
             else:
                 self._remember(key, entry)
 
-    def _remember(self, key: Hashable, entry: _Entry) -> None:
+    def _remember(self, key: Key, entry: _Entry) -> None:
         with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._bytes -= old.size
+            self._drop(key)
             if entry.size * 8 > self._max:
                 return  # a value this large would push out everything else
             self._entries[key] = entry
+            self._scopes.setdefault(key[0], {})[key] = None
             self._bytes += entry.size
             while self._bytes > self._max:
-                _, dropped = self._entries.popitem(last=False)
-                self._bytes -= dropped.size
+                self._drop(next(iter(self._entries)))
 
-    def _forget(self, key: Hashable) -> None:
+    def _forget(self, key: Key) -> None:
         with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._bytes -= old.size
+            self._drop(key)
+
+    def _drop(self, key: Key) -> None:
+        # with the lock held
+        old = self._entries.pop(key, None)
+        if old is None:
+            return
+        self._bytes -= old.size
+        keys = self._scopes[key[0]]
+        del keys[key]
+        if not keys:
+            del self._scopes[key[0]]

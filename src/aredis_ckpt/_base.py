@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import random
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -29,7 +29,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from redis.exceptions import ResponseError
 
 from aredis_ckpt import _guards, _serde
-from aredis_ckpt._appends import Appends, Update
+from aredis_ckpt._appends import Appends, Key, Update
 from aredis_ckpt._budget import DEFAULT_SCRIPT_BUDGET, ScriptBudget
 from aredis_ckpt._commands import Arg, Command, ScriptCall, evalsha
 from aredis_ckpt._config import (
@@ -572,7 +572,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         remember: list[Update] = []
         # values to compress: (pairs index, (key, type tag, serialized)), encoded together
         # so that one holding another (a Send carrying the state) reuses its frames
-        big: list[tuple[int, tuple[Hashable, str, bytes]]] = []
+        big: list[tuple[int, tuple[Key, str, bytes]]] = []
         for channel, version in new_versions.items():
             pairs.append(value_field(ns_e, channel, version))
             if channel not in values:
@@ -580,7 +580,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 continue
             tag, data = self.serde.dumps_typed(values[channel])
             if self._compress is not None and len(data) >= self._compress:
-                big.append((len(pairs), ((tk.tag, ns_e, channel), tag, data)))
+                big.append((len(pairs), (((tk.tag, ns_e), channel), tag, data)))
                 pairs.append(b"")
             else:
                 pairs.append(_serde.framed(tag, data))
@@ -653,15 +653,19 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
         cid = _str_field(conf, "checkpoint_id", "put_writes")
         if not cid:
             raise ValueError("put_writes: config['configurable'] has no 'checkpoint_id'")
-        args: list[Arg] = [key_part(ns), encode(ns), encode(thread_id), self._ttl_ms, encode(cid)]
+        ns_e = key_part(ns)
+        tk = self._thread(thread_id)
+        args: list[Arg] = [ns_e, encode(ns), encode(thread_id), self._ttl_ms, encode(cid)]
         for i, (channel, value) in enumerate(writes):
             idx = WRITES_IDX_MAP.get(channel, i)
             args.append(write_field_suffix(idx, task_id))
-            args.append(
-                _serde.dump_write(
-                    self.serde, task_id, idx, channel, value, task_path, self._compress
+            tag, data = self.serde.dumps_typed(value)
+            if self._compress is not None and len(data) >= self._compress:
+                # the state a Send passes on holds a value compressed before: reuse its frames
+                tag, data = self._appends.embedded((tk.tag, ns_e), tag, data) or _serde.compress(
+                    tag, data, self._compress
                 )
-            )
+            args.append(_serde.pack_write(task_id, idx, channel, tag, data, task_path))
             args.append(b"1" if idx < 0 else b"0")
         check_request(
             self._max_payload,
@@ -674,7 +678,7 @@ class BaseRedisSaver(BaseCheckpointSaver[str]):
                 for i, (channel, _) in enumerate(writes)
             ],
         )
-        return ScriptCall(self._thread(thread_id).all, args)
+        return ScriptCall(tk.all, args)
 
     # ------------------------------------------------------------------ get_tuple
 

@@ -40,6 +40,7 @@ __all__ = [
     "load_write",
     "pack_len",
     "pack_str",
+    "pack_write",
     "serializer_encrypts",
     "write_task",
 ]
@@ -375,6 +376,13 @@ def dump_write(
 ) -> bytes:
     """``<2-byte channel length><channel><msgpack payload>``: Lua reads the channel only."""
     tag, data = compress(*serde.dumps_typed(value), threshold)
+    return pack_write(task_id, idx, channel, tag, data, task_path)
+
+
+def pack_write(
+    task_id: str, idx: int, channel: str, tag: str, data: bytes, task_path: str
+) -> bytes:
+    """A pending write of a value already serialized (and maybe compressed): see ``dump_write``."""
     raw = encode(channel)
     if len(raw) > 0xFFFF:
         raise ValueError(f"channel name too long: {channel[:50]!r}...")

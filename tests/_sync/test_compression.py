@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import zstandard
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 from aredis_ckpt import RedisSaver
 
@@ -69,6 +70,10 @@ def test_compress_threshold_is_checked(make_saver: Any, bad: Any) -> None:
             pass
 
 
+def serialized(value: Any) -> bytes:
+    return JsonPlusSerializer().dumps_typed(value)[1]
+
+
 def grown(n: int) -> list[str]:
     """The first n messages of a conversation that only ever appends."""
     return [f"message {i}: " + "lorem ipsum dolor " * (10 + i % 7) for i in range(n)]
@@ -85,9 +90,12 @@ def test_a_growing_value_compresses_only_what_it_adds(make_saver: Any) -> None:
             config = saver.put(config, cp, md(step), {"messages": step + 1})
             stored.append((config, value))
         tags = stored_tags(saver, "grow")
-        # compressed whole, then extended by one frame per step, whole again after four frames
-        assert tags.count("zstd+msgpack") == 3
-        assert tags.count("zseg+msgpack") == 7
+        # compressed whole once, then extended: the two new messages of a step as they are,
+        # until the uncompressed tail would pass 1 KB (then that tail becomes one frame)
+        assert tags.count("zstd+msgpack") == 1
+        assert tags.count("zseg+msgpack") == 9
+        raw = saver._redis.hvals(saver._thread("grow").all[4])
+        assert max(len(b) for b in raw) < len(serialized(grown(30))) / 2
         for config, value in stored:
             tup = saver.get_tuple(config)
             assert tup is not None and tup.checkpoint["channel_values"] == {"messages": value}
@@ -159,3 +167,33 @@ def test_a_value_carrying_another_of_the_same_put_reuses_its_frames(
         for config, values in stored:
             tup = saver.get_tuple(config)
             assert tup is not None and tup.checkpoint["channel_values"] == values
+
+
+def test_a_pending_write_carrying_the_state_reuses_its_frames(make_saver: Any) -> None:
+    # the agent node's writes: its new message, and a Send carrying the state with it
+    with make_saver() as saver:
+        state = grown(30)
+        cp = make_checkpoint({"messages": state}, {"messages": 1})
+        stored = saver.put(cfg("w"), cp, md(0), {"messages": 1})
+        new = "the answer, with a tool call " * 10
+        packet = {"node": "tools", "arg": {"messages": [*state, new]}}
+        saver.put_writes(stored, [("messages", new), ("__pregel_tasks", packet)], "agent")
+        blobs = saver._redis.hvals(saver._thread("w").all[7])
+        (value,) = saver._redis.hvals(saver._thread("w").all[4])
+        biggest = max(blobs, key=len)
+        assert b"zseg+msgpack" in biggest  # not compressed again: the state's frames and
+        assert len(biggest) < len(value) + len(new) + 200  # the rest as it is
+        tup = saver.get_tuple(stored)
+        assert tup is not None
+        assert tup.pending_writes == [
+            ("agent", "messages", new),
+            ("agent", "__pregel_tasks", packet),
+        ]
+    with make_saver(compress_threshold=None) as reader:
+        tup = reader.get_tuple(stored)
+        assert tup is not None and tup.pending_writes[1] == ("agent", "__pregel_tasks", packet)
+    # a saver that has not written the state compresses the write whole
+    with make_saver() as other:
+        other.put_writes(stored, [("__pregel_tasks", packet)], "other")
+        blobs = other._redis.hvals(other._thread("w").all[7])
+        assert sum(b"zstd+msgpack" in b for b in blobs) == 1

@@ -6,10 +6,11 @@
 The benchmark agent's conversation (``_graphs.conversation_messages``) grows one message at a
 time; every version of the list is serialized by LangGraph's serializer and stored as aredis
 stores a channel value, once compressed whole each time (``zstd+``, the codec before
-``_appends.py``) and once through ``Appends`` (``zseg+``: the earlier frames reused, only the
-new messages compressed).  Per version: the median CPU of the encoding (10 passes over the
-conversation, serialization excluded) and the stored bytes, after 5, 20 and 50 turns.  No
-Redis involved; feeds docs/hot-path.md ("Cut 11").  Nothing here asserts.
+``_appends.py``) and once through ``Appends`` (``zseg+``: the earlier parts reused, the new
+messages stored as they are while the uncompressed tail is short, then compressed as one more
+frame).  Per version: the median CPU of the encoding (10 passes over the conversation,
+serialization excluded) and the stored bytes, after 5, 20 and 50 turns.  No Redis involved;
+feeds docs/hot-path.md ("Cut 11", "Cut 13").  Nothing here asserts.
 """
 
 from __future__ import annotations

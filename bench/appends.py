@@ -1,7 +1,9 @@
 #!/usr/bin/env python
 """What compressing only the appended part of a growing value buys: zstd time and bytes.
 
-    python bench/appends.py
+    python bench/appends.py           # the conversation's versions alone, no Redis
+    python bench/appends.py --agent   # the benchmark agent on a private Redis: zstd calls and
+                                      # bytes per step, bytes per checkpoint
 
 The benchmark agent's conversation (``_graphs.conversation_messages``) grows one message at a
 time; every version of the list is serialized by LangGraph's serializer and stored as aredis
@@ -15,10 +17,13 @@ feeds docs/hot-path.md ("Cut 11", "Cut 13").  Nothing here asserts.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -59,7 +64,61 @@ def _appended(versions: list[tuple[str, bytes]]) -> tuple[float, int]:
     return time.process_time() - t0, stored
 
 
+def agent() -> None:
+    """zstd calls and bytes per step of the benchmark agent, and bytes per checkpoint."""
+    from _graphs import build_agent, turn_input
+    from _infra import start_redis
+    from _savers import ARedisBackend, Loop
+
+    from aredis_ckpt import _appends
+
+    counts = {"calls": 0, "bytes": 0}
+
+    def counting(module: Any) -> None:
+        real = module._zstd_compress
+
+        def counted(data: bytes | memoryview) -> bytes:
+            counts["calls"] += 1
+            counts["bytes"] += len(data)
+            return real(data)  # type: ignore[no-any-return]
+
+        module._zstd_compress = counted
+
+    counting(_appends)
+    counting(_serde)
+    server = start_redis()
+    loop = Loop()
+    print("turns  steps  zstd calls/step  bytes compressed/step  KiB/checkpoint (thread's keys)")
+    try:
+        for turns in (5, 20, 50):
+            backend = ARedisBackend(server.url, 1)
+            with contextlib.ExitStack() as stack:
+                backend.open(stack, loop)
+                backend.admin.flushdb()
+                saver = backend.sync_saver
+                graph = build_agent(saver)
+                config = {"configurable": {"thread_id": f"appends-{turns}"}}
+                counts.update(calls=0, bytes=0)
+                for turn in range(turns):
+                    graph.invoke(turn_input(turn), config)
+                tup = saver.get_tuple(config)
+                steps = int(tup.metadata["step"]) + 2
+                memory = backend.storage(f"appends-{turns}")["memory_usage"]
+                print(
+                    f"{turns:5d}  {steps:5d}  {counts['calls'] / steps:15.2f}  "
+                    f"{counts['bytes'] / steps:21,.0f}  {memory / steps / 1024:14.2f}"
+                )
+    finally:
+        loop.close()
+        server.stop()
+
+
 def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--agent", action="store_true", help="the benchmark agent on a private Redis")
+    if p.parse_args().agent:
+        agent()
+        return 0
     print("turns  versions  last value   µs/version: whole -> appended   bytes/version: same")
     for turns in (5, 20, 50):
         versions = _versions(turns)

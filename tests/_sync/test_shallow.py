@@ -16,6 +16,7 @@ from langgraph.types import Command, interrupt
 from typing_extensions import TypedDict
 
 from aredis_ckpt import ShallowRedisSaver
+from aredis_ckpt._compat import RedisCluster
 from pairs import skip_sync_interrupts
 
 from .test_saver import cfg, keys_under, make_checkpoint, md, put_chain
@@ -63,6 +64,44 @@ def test_only_the_latest_checkpoint_per_namespace_is_kept(
     assert len(everywhere) == 2
     shallow.delete_thread("t")
     assert keys_under(shallow) == [shallow._pk.schema]
+
+
+def thread_node_stats(saver: ShallowRedisSaver, thread_id: str) -> dict[str, Any]:
+    """INFO commandstats of the server holding the thread (its cluster node on a cluster)."""
+    client: Any = saver._redis
+    key = saver._thread(thread_id).all[0]
+    if isinstance(client, RedisCluster):
+        node = client.get_node_from_key(key)
+        stats = client.info("commandstats", target_nodes=node)
+    else:
+        stats = client.info("commandstats")
+    return {name.lower(): row for name, row in stats.items()}
+
+
+def test_a_put_costs_its_own_namespace_however_many_the_thread_has(
+    shallow: ShallowRedisSaver,
+) -> None:
+    # subgraphs fanned out: many namespaces of one thread, each with its own values
+    for i in range(40):
+        put_chain(shallow, "fan", 2, ns=f"sub:{i}")
+    keys = shallow._thread("fan").all
+    assert shallow._redis.hlen(keys[4]) == 80  # count and const of each
+    before = thread_node_stats(shallow, "fan")
+    chain = put_chain(shallow, "fan", 3, ns="sub:7")
+    after = thread_node_stats(shallow, "fan")
+    # what the namespace's superseded checkpoints referenced went; nothing else was looked at
+    scans = ("cmdstat_hkeys", "cmdstat_hgetall", "cmdstat_hscan", "cmdstat_hlen")
+    for name in scans:
+        calls = after.get(name, {}).get("calls", 0) - before.get(name, {}).get("calls", 0)
+        assert calls == 0, name
+    assert shallow._redis.hlen(keys[4]) == 80
+    latest = shallow.get_tuple(chain[-1])
+    assert latest is not None
+    assert latest.checkpoint["channel_values"] == {"count": 2, "const": "same"}
+    for i in (6, 8):
+        other = shallow.get_tuple(cfg("fan", f"sub:{i}"))
+        assert other is not None
+        assert other.checkpoint["channel_values"] == {"count": 1, "const": "same"}
 
 
 class State(TypedDict):

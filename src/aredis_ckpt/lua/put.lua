@@ -27,9 +27,18 @@ local ttl = tonumber(ARGV[9])
 if ARGV[11] == '1' then
   -- shallow: the namespace keeps only this checkpoint, its writes and the values it references
   local lo, hi = '[' .. ns_e .. NUL, '(' .. ns_e .. '\1'
+  -- the values the superseded checkpoints referenced (read from their meta records, not by
+  -- listing the thread's values: a put costs its own namespace, however many the thread has)
+  local candidates = {}
   for _, member in ipairs(redis.call('ZRANGEBYLEX', KEYS[K_I], lo, hi)) do
     local _, old = split_first(member)
-    if old ~= cid then drop_checkpoint(KEYS, tag, ns_e, old, bix) end
+    if old ~= cid then
+      local m = redis.call('HGET', KEYS[K_M], member)
+      if m then
+        for _, vf in ipairs(cmsgpack.unpack(m)[3]) do candidates[#candidates + 1] = vf end
+      end
+      drop_checkpoint(KEYS, tag, ns_e, old, bix)
+    end
   end
   local keep = writes_prefix(ns_e, cid)
   local dead = {}
@@ -38,12 +47,16 @@ if ARGV[11] == '1' then
   end
   chunked('HDEL', KEYS[K_W], dead)
   chunked('ZREM', KEYS[K_WX], dead)
+  -- what they referenced and this checkpoint does not (a value is stored once per channel
+  -- version: an unchanged channel's value is referenced by both and stays)
   local referenced = {}
   for _, f in ipairs(cmsgpack.unpack(ARGV[3])[3]) do referenced[f] = true end
-  local own = ns_e .. NUL
   dead = {}
-  for _, f in ipairs(redis.call('HKEYS', KEYS[K_V])) do
-    if string.sub(f, 1, #own) == own and not referenced[f] then dead[#dead + 1] = f end
+  for _, f in ipairs(candidates) do
+    if not referenced[f] then
+      referenced[f] = true -- once, though several superseded checkpoints named it
+      dead[#dead + 1] = f
+    end
   end
   chunked('HDEL', KEYS[K_V], dead)
   release_runs(KEYS, tag, bix, run)

@@ -129,11 +129,13 @@ local TOUCHED_NS = {}
 
 -- Remove one checkpoint with its pending writes and index entries (values: see gc.lua).
 -- bix: the thread's bucket index when the script may update it (one server), else false.
+-- Returns its meta record, decoded (nil when it had none).
 local function drop_checkpoint(k, tag, ns_e, cid, bix)
   local f = ns_e .. NUL .. cid
   local m = redis.call('HGET', k[K_M], f)
+  local meta = nil
   if m then
-    local meta = cmsgpack.unpack(m)
+    meta = cmsgpack.unpack(m)
     local run = meta[5]
     if run ~= '' then
       redis.call('ZREM', k[K_R], run .. NUL .. f)
@@ -158,6 +160,7 @@ local function drop_checkpoint(k, tag, ns_e, cid, bix)
   else
     DROPPED[#DROPPED + 1] = member
   end
+  return meta
 end
 
 -- TTL bookkeeping in a thread's bucket (only with a ttl): B:exp maps T to the thread's expiry (ms,

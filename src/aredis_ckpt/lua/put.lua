@@ -33,11 +33,10 @@ if ARGV[11] == '1' then
   for _, member in ipairs(redis.call('ZRANGEBYLEX', KEYS[K_I], lo, hi)) do
     local _, old = split_first(member)
     if old ~= cid then
-      local m = redis.call('HGET', KEYS[K_M], member)
-      if m then
-        for _, vf in ipairs(cmsgpack.unpack(m)[3]) do candidates[#candidates + 1] = vf end
+      local meta = drop_checkpoint(KEYS, tag, ns_e, old, bix)
+      if meta then
+        for _, vf in ipairs(meta[3]) do candidates[#candidates + 1] = vf end
       end
-      drop_checkpoint(KEYS, tag, ns_e, old, bix)
     end
   end
   local keep = writes_prefix(ns_e, cid)

@@ -37,7 +37,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from typing import Final, NamedTuple, TypeAlias
 
-from aredis_ckpt._serde import ZSEG, ZSTD, Part, _frame, _zstd_compress, seg_payload
+from aredis_ckpt._serde import ZSEG, ZSTD, Part, _zstd_compress, framed, seg_payload
 
 __all__ = ["MAX_FRAMES", "Appends", "Key", "Scope", "Update", "array_header"]
 
@@ -103,6 +103,12 @@ def _around(raw: memoryview) -> list[Part]:
     if len(raw) <= _LITERAL:
         return [(0, 0, bytes(raw))]
     return [(1, 0, _zstd_compress(raw))]
+
+
+def _payload(data: bytes, h: int, parts: Sequence[Part]) -> bytes:
+    """The ``zseg+`` payload of ``data``: its array header (``h`` bytes) as it is, then the
+    parts that hold its body."""
+    return seg_payload([(0, 0, data[:h]), *parts] if h else parts)
 
 
 def _appended(parts: Sequence[Part], new: memoryview) -> list[Part] | None:
@@ -180,8 +186,7 @@ class Appends:
         parts = self._embedding(data, h, held)
         if parts is None:
             return None
-        head: list[Part] = [(0, 0, data[:h])] if h else []
-        return ZSEG + tag, seg_payload([*head, *parts])
+        return ZSEG + tag, _payload(data, h, parts)
 
     def _encode(
         self, key: Key, tag: str, data: bytes, done: Sequence[_Entry]
@@ -204,13 +209,12 @@ class Appends:
         if parts is None:
             packed = _zstd_compress(data)
             if len(packed) > len(data) * 0.9:
-                return _frame(tag, data), None
+                return framed(tag, data), None
             entry = _Entry(tag, body, ((1, h, packed),), 1, len(data) + len(packed))
-            return _frame(ZSTD + tag, packed), entry
+            return framed(ZSTD + tag, packed), entry
         size = len(data) + sum(len(p) for _, _, p in parts)
         entry = _Entry(tag, body, tuple(parts), _frames(parts), size)
-        head: list[Part] = [(0, 0, data[:h])] if h else []
-        return _frame(ZSEG + tag, seg_payload([*head, *parts])), entry
+        return framed(ZSEG + tag, _payload(data, h, parts)), entry
 
     @staticmethod
     def _embedding(data: bytes, h: int, done: Sequence[_Entry]) -> list[Part] | None:

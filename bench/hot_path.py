@@ -811,6 +811,15 @@ def main(argv: list[str] | None = None) -> int:
                     print_cases(cases)
                     out["phases"] = [c.row() for c in cases]
                 if "server" in only:
+                    info = env.admin.info("server")
+                    print(
+                        "server: "
+                        + (
+                            f"valkey {info['valkey_version']}"
+                            if "valkey_version" in info
+                            else f"redis {info['redis_version']}"
+                        )
+                    )
                     out["server"] = server_scripts(env, args.n)
                     for name, v in out["server"].items():
                         inner = ""

@@ -21,6 +21,9 @@ from _savers import Backend, Loop, Saver, server_time
 class AgentResult:
     saver: Saver
     rates: list[float] = field(default_factory=list)  # steps/s of each batch
+    #: the benchmark process's CPU (all its threads) per step of each batch, µs: the client's
+    #: whole work, LangGraph's included; steadier than the rates on a busy machine
+    cpu: list[float] = field(default_factory=list)
     steps: int = 0
     seconds: float = 0.0
     steps_per_conversation: int = 0
@@ -90,7 +93,7 @@ def agent(
             gc.collect()
             threads = [f"agent-{res.saver.key}-{rep}-{c}" for c in range(conversations)]
             stats0 = res.saver.backend.server_stats()
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             if res.saver.is_async:
 
                 async def batch(graph: Any = graph, threads: list[str] = threads) -> None:
@@ -102,6 +105,7 @@ def agent(
                 for thread in threads:
                     _conversation_sync(graph, thread, turns)
             dt = time.perf_counter() - t0
+            cpu = time.process_time() - c0
             if stats0 is not None:
                 # only this batch ran meanwhile: the server's work is this saver's
                 st = server_time(stats0, res.saver.backend.server_stats())
@@ -109,6 +113,7 @@ def agent(
                 res.server.append(st)
             steps = conversations * res.steps_per_conversation
             res.rates.append(steps / dt)
+            res.cpu.append(cpu / steps * 1e6)
             res.steps += steps
             res.seconds += dt
         log(f"  repetition {rep + 1}/{reps} done")

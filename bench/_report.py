@@ -468,6 +468,54 @@ def agent_explanation(r: R) -> str:
     return "Per step (1 / median rate):\n\n" + "\n".join(lines) + tail
 
 
+def section_agent_cpu(r: R) -> str:
+    """CPU per agent step: the benchmark process's (client) and the Redis server's."""
+    fl = {is_async: r.agent_row("floor", is_async) for is_async in (False, True)}
+
+    def total(a: dict[str, Any]) -> float | None:
+        c = a.get("cpu_per_step")
+        if not c:
+            return None
+        sv = a.get("server") or {}
+        return float(c["median"]) + float(sv.get("cpu_usec_per_step", 0.0))
+
+    rows = []
+    for is_async in (False, True):
+        for f in r.families:
+            a = r.agent_row(f, is_async)
+            if not a or not a.get("cpu_per_step"):
+                continue
+            c = a["cpu_per_step"]
+            sv = a.get("server")
+            mine, floor = total(a), fl[is_async] and total(fl[is_async])
+            rows.append(
+                [
+                    a["label"],
+                    "ainvoke" if is_async else "invoke",
+                    f"{c['median']:.0f} µs ({c['p5']:.0f} – {c['p95']:.0f})",
+                    f"{sv['cpu_usec_per_step']:.0f} µs"
+                    if sv and "cpu_usec_per_step" in sv
+                    else "–",
+                    f"{mine:.0f} µs" if mine is not None else "–",
+                    fmt_ratio(ratio(floor, mine)) if sv or f in ("mem", "sqlite") else "–",
+                ]
+            )
+    if not rows:
+        return ""
+    return table(
+        [
+            "Saver",
+            "Call",
+            "Client CPU / step (p5 – p95 of batches)",
+            "Redis server CPU / step",
+            "Client + server",
+            "Floor's ÷ this (above 1: less CPU than the floor)",
+        ],
+        rows,
+        "llrrrr",
+    )
+
+
 def section_server_time(r: R) -> str:
     """Redis server time per agent turn, for each Redis-backed saver."""
     rows = []
@@ -1074,6 +1122,21 @@ def write(res: dict[str, Any], out: Path) -> None:
         md.append(agent_explanation(r))
         if "agent_throughput.png" in made:
             md.append("![agent throughput](bench/agent_throughput.png)")
+        cpu = section_agent_cpu(r)
+        if cpu:
+            md.append("### CPU per agent step")
+            md.append(
+                "What a step cost in CPU rather than in time: the benchmark process's CPU (all "
+                "its threads: LangGraph, the saver's client, SQLite's engine for SqliteSaver; "
+                "`time.process_time` around each batch, divided by its steps, median of the "
+                "batches) and, for the Redis-backed savers, the server's (`INFO cpu`, as below). "
+                "PostgreSQL's server CPU is not measured (–). On a 2-core machine shared "
+                "by the client, the server and whatever else runs, steps/s also depend on "
+                "scheduling; CPU per step is the steadier figure and ranks the savers' own work. "
+                "The last column compares client + server with the floor's (same API); the "
+                "official saver's server runs RediSearch and RedisJSON in the same process."
+            )
+            md.append(cpu)
         md.append("### Redis server time per agent turn")
         md.append(
             "What the saver's Redis did for the agent, from `INFO commandstats` and `INFO cpu` "

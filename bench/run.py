@@ -299,6 +299,8 @@ def run(cfg: Config, args: argparse.Namespace) -> dict[str, Any]:
                                     "seconds": r.seconds,
                                     "rates": r.rates,
                                     **summary(r.rates),
+                                    "cpu_per_step": summary(r.cpu),
+                                    "cpu": r.cpu,
                                     "server": _server_per_turn(
                                         r.server,
                                         turns=cfg.agent_conversations * cfg.agent_turns,
@@ -432,6 +434,7 @@ def _server_per_turn(
         "commands_per_turn": sum(b["commands"] for b in batches) / n_turns,
         "all_commands_per_turn": sum(b["all_commands"] for b in batches) / n_turns,
         "cpu_usec_per_turn": sum(b["cpu_usec"] for b in batches) / n_turns,
+        "cpu_usec_per_step": sum(b["cpu_usec"] for b in batches) / max(n_steps, 1),
         "by_command": dict(sorted(by.items(), key=lambda kv: -kv[1][1])),
     }
 

@@ -1,10 +1,11 @@
 """The script runner's kept connections (aredis_ckpt._async.connect.AsyncScriptRunner).
 
 A saver or store that created its own client keeps up to two connections of its pool between
-calls.  These tests pin what that must never cost: a connection the server dropped while it was
-kept is reconnected (or, with retries switched off, the call raises: nothing is silently
-missing), a client passed in is never held, closing hands the connections back, and a forked
-child never talks on its parent's sockets.
+calls (never the pool's last one).  These tests pin what that must never cost: a connection the
+server dropped while it was kept is reconnected (or, with retries switched off, the call
+raises: nothing is silently missing), a client passed in is never held, closing hands the
+connections back, a small pool still serves the client's own commands, and a forked child
+never talks on its parent's sockets.
 """
 
 from __future__ import annotations
@@ -92,6 +93,56 @@ def test_kept_connections_are_bounded_and_handed_back(redis_url: str, key_prefix
     assert len(saver._runner._idle) == 0
     assert in_use(pool) == 0
     saver.close()
+
+
+@pytest.mark.parametrize("pool", [1, 2])
+def test_kept_connections_leave_the_client_one_of_its_pool(
+    redis_url: str, key_prefix: str, pool: int
+) -> None:
+    """A small pool: after calls from several threads, the client's own commands (setup()'s
+    pipeline, a script load after SCRIPT FLUSH) still find a connection at once.  Kept
+    connections used to fill the pool: setup() waited out pool_timeout and failed."""
+    saver = RedisSaver(redis_url, key_prefix=key_prefix, max_connections=pool, pool_timeout=2)
+    try:
+        saver.setup()
+
+        def work(t: int) -> None:
+            for i in range(1, 15):
+                put(saver, f"t{t}", i)
+                assert saver.get_tuple(cfg(f"t{t}")) is not None
+
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert len(saver._runner._idle) <= pool - 1
+        saver.setup()  # a pipeline on the client's pool
+        saver._redis.script_flush()
+        put(saver, "t0", 99)  # NOSCRIPT: the script is loaded through the client
+        assert saver.get_tuple(cfg("t0")).checkpoint["id"] == checkpoint(99)["id"]
+        saver.delete_thread("t1")
+        assert saver.get_tuple(cfg("t1")) is None
+    finally:
+        saver.close()
+
+
+async def test_async_kept_connections_leave_the_client_one_of_its_pool(
+    redis_url: str, key_prefix: str
+) -> None:
+    saver = AsyncRedisSaver(redis_url, key_prefix=key_prefix, max_connections=1, pool_timeout=2)
+    try:
+        await saver.asetup()
+        await aput(saver, "t", 1)
+        assert await saver.aget_tuple(cfg("t")) is not None
+        assert not saver._runner._idle
+        await saver.asetup()
+        await saver._redis.script_flush()
+        await aput(saver, "t", 2)
+        tup = await saver.aget_tuple(cfg("t"))
+        assert tup is not None and tup.checkpoint["id"] == checkpoint(2)["id"]
+    finally:
+        await saver.aclose()
 
 
 def test_dropped_kept_connection_is_reconnected(

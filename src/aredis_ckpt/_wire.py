@@ -47,7 +47,26 @@ from redis.asyncio.sentinel import SentinelManagedConnection as _AsyncSentinelCo
 from redis.exceptions import ConnectionError, ReadOnlyError, ResponseError, TimeoutError
 from redis.sentinel import SentinelManagedConnection as _SentinelConnection
 
-__all__ = ["AsyncWire", "Wire", "direct_path", "give_back", "pack_command", "reusable"]
+__all__ = [
+    "AsyncWire",
+    "Wire",
+    "direct_path",
+    "give_back",
+    "kept_at_most",
+    "pack_command",
+    "reusable",
+]
+
+
+def kept_at_most(pool: Any, wanted: int) -> int:
+    """How many of ``pool``'s connections a runner may keep between calls: ``wanted``, and
+    always one fewer than the pool may open.  The client's own commands (a pipeline, a script
+    load) take their connection from the same pool; with every connection it may open kept
+    by the runner they would wait out the pool's timeout and fail."""
+    limit = getattr(pool, "max_connections", None)
+    if not isinstance(limit, int):
+        return wanted
+    return max(0, min(wanted, limit - 1))
 
 
 def pack_command(conn: Any, args: tuple[Any, ...]) -> bytes:

@@ -30,7 +30,7 @@ from aredis_ckpt._compat import (
 )
 from aredis_ckpt._scripts import LuaScript
 from aredis_ckpt._urls import parse_url
-from aredis_ckpt._wire import AsyncWire, pack_command, reusable
+from aredis_ckpt._wire import AsyncWire, kept_at_most, pack_command, reusable
 
 __all__ = ["AsyncScriptRunner", "client_from_url", "open_client"]
 
@@ -63,12 +63,15 @@ class AsyncScriptRunner:
     on this project's benchmark machine, a third of a call's client-side cost.  The kept
     connections stay counted as in use by the pool, so only clients the caller cannot share
     are eligible; clients passed in and clients pinned to one connection go through
-    ``execute_command`` and redis-py's pipelines.  On a cluster every call goes through an
-    ``AsyncClusterRouter`` (no hidden ``COMMAND GETKEYS`` round trips).  ``aclose()`` hands the
-    kept connections back.
+    ``execute_command`` and redis-py's pipelines.  The runner keeps at most all but one of the
+    pool's ``max_connections``: the client's own commands (``setup()``'s pipeline, a script
+    load) need a connection of the same pool, and kept connections they cannot reach would
+    make them wait out the pool's timeout and fail (``max_connections=1``: none is kept).  On a
+    cluster every call goes through an ``AsyncClusterRouter`` (no hidden ``COMMAND GETKEYS``
+    round trips).  ``aclose()`` hands the kept connections back.
     """
 
-    __slots__ = ("__weakref__", "_client", "_idle", "_pool", "_router", "_wire")
+    __slots__ = ("__weakref__", "_client", "_idle", "_keep", "_pool", "_router", "_wire")
 
     def __init__(self, client: AsyncRedis | AsyncRedisCluster, keep_connections: bool) -> None:
         self._client = client
@@ -76,8 +79,10 @@ class AsyncScriptRunner:
         self._idle: deque[Any] = deque()
         self._wire = AsyncWire()
         self._router = AsyncClusterRouter(client) if isinstance(client, AsyncRedisCluster) else None
+        self._keep = 0
         if keep_connections and isinstance(client, AsyncRedis) and client.connection is None:
             self._pool = client.connection_pool
+            self._keep = kept_at_most(self._pool, IDLE_CONNECTIONS)
             _RUNNERS.add(self)
 
     @property
@@ -120,7 +125,7 @@ class AsyncScriptRunner:
         except BaseException:
             await arelease_surely(pool, conn)
             raise
-        if len(self._idle) < IDLE_CONNECTIONS and reusable(conn):
+        if len(self._idle) < self._keep and reusable(conn):
             self._idle.append(conn)
         else:
             await arelease_surely(pool, conn)
@@ -176,7 +181,7 @@ class AsyncScriptRunner:
             except BaseException:
                 await arelease_surely(pool, conn)
                 raise
-            if len(self._idle) < IDLE_CONNECTIONS and reusable(conn):
+            if len(self._idle) < self._keep and reusable(conn):
                 self._idle.append(conn)
             else:
                 await arelease_surely(pool, conn)

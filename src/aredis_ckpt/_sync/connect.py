@@ -32,7 +32,7 @@ from aredis_ckpt._compat import (
 from aredis_ckpt._scripts import LuaScript
 from aredis_ckpt._sync.cluster import BatchResult, ClusterRouter
 from aredis_ckpt._urls import parse_url
-from aredis_ckpt._wire import Wire, pack_command, reusable
+from aredis_ckpt._wire import Wire, kept_at_most, pack_command, reusable
 
 __all__ = ["ScriptRunner", "client_from_url", "open_client"]
 
@@ -65,12 +65,15 @@ class ScriptRunner:
     on this project's benchmark machine, a third of a call's client-side cost.  The kept
     connections stay counted as in use by the pool, so only clients the caller cannot share
     are eligible; clients passed in and clients pinned to one connection go through
-    ``execute_command`` and redis-py's pipelines.  On a cluster every call goes through an
-    ``AsyncClusterRouter`` (no hidden ``COMMAND GETKEYS`` round trips).  ``aclose()`` hands the
-    kept connections back.
+    ``execute_command`` and redis-py's pipelines.  The runner keeps at most all but one of the
+    pool's ``max_connections``: the client's own commands (``setup()``'s pipeline, a script
+    load) need a connection of the same pool, and kept connections they cannot reach would
+    make them wait out the pool's timeout and fail (``max_connections=1``: none is kept).  On a
+    cluster every call goes through an ``AsyncClusterRouter`` (no hidden ``COMMAND GETKEYS``
+    round trips).  ``aclose()`` hands the kept connections back.
     """
 
-    __slots__ = ("__weakref__", "_client", "_idle", "_pool", "_router", "_wire")
+    __slots__ = ("__weakref__", "_client", "_idle", "_keep", "_pool", "_router", "_wire")
 
     def __init__(self, client: Redis | RedisCluster, keep_connections: bool) -> None:
         self._client = client
@@ -78,8 +81,10 @@ class ScriptRunner:
         self._idle: deque[Any] = deque()
         self._wire = Wire()
         self._router = ClusterRouter(client) if isinstance(client, RedisCluster) else None
+        self._keep = 0
         if keep_connections and isinstance(client, Redis) and client.connection is None:
             self._pool = client.connection_pool
+            self._keep = kept_at_most(self._pool, IDLE_CONNECTIONS)
             _RUNNERS.add(self)
 
     @property
@@ -122,7 +127,7 @@ class ScriptRunner:
         except BaseException:
             release_surely(pool, conn)
             raise
-        if len(self._idle) < IDLE_CONNECTIONS and reusable(conn):
+        if len(self._idle) < self._keep and reusable(conn):
             self._idle.append(conn)
         else:
             release_surely(pool, conn)
@@ -178,7 +183,7 @@ class ScriptRunner:
             except BaseException:
                 release_surely(pool, conn)
                 raise
-            if len(self._idle) < IDLE_CONNECTIONS and reusable(conn):
+            if len(self._idle) < self._keep and reusable(conn):
                 self._idle.append(conn)
             else:
                 release_surely(pool, conn)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -72,21 +72,24 @@ def kill_other_clients(admin: Redis) -> int:
     return int(admin.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"))
 
 
+def from_threads(saver: RedisSaver, threads: int, puts: int) -> None:
+    """``threads`` threads at once, each putting ``puts`` checkpoints on a thread of its own and
+    reading each back (a failure in any of them fails the caller)."""
+
+    def work(t: int) -> None:
+        for i in range(1, puts + 1):
+            put(saver, f"t{t}", i)
+            assert saver.get_tuple(cfg(f"t{t}")) is not None
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(work, range(threads)))
+
+
 def test_kept_connections_are_bounded_and_handed_back(redis_url: str, key_prefix: str) -> None:
     saver = RedisSaver(redis_url, key_prefix=key_prefix)
     saver.setup()
     pool = saver._redis.connection_pool
-
-    def work(t: int) -> None:
-        for i in range(1, 30):
-            put(saver, f"t{t}", i)
-            assert saver.get_tuple(cfg(f"t{t}")) is not None
-
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    from_threads(saver, 8, 29)
     assert 1 <= len(saver._runner._idle) <= IDLE_CONNECTIONS
     assert in_use(pool) == len(saver._runner._idle)
     saver._runner.close()
@@ -105,17 +108,7 @@ def test_kept_connections_leave_the_client_one_of_its_pool(
     saver = RedisSaver(redis_url, key_prefix=key_prefix, max_connections=pool, pool_timeout=2)
     try:
         saver.setup()
-
-        def work(t: int) -> None:
-            for i in range(1, 15):
-                put(saver, f"t{t}", i)
-                assert saver.get_tuple(cfg(f"t{t}")) is not None
-
-        threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
+        from_threads(saver, 4, 14)
         assert len(saver._runner._idle) <= pool - 1
         saver.setup()  # a pipeline on the client's pool
         saver._redis.script_flush()

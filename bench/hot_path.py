@@ -442,6 +442,110 @@ def server_scripts(env: Env, n: int) -> dict[str, dict[str, float]]:
     return out
 
 
+def _put_as_transaction(call: Any, member: bytes) -> list[tuple[Any, ...]]:
+    """The commands of the put script for a plain put (one server, the index across threads on,
+    no ttl, not shallow) as one MULTI/EXEC: what a put without Lua would send.  For measuring
+    only: aredis does not send this."""
+    k, a = call.keys, call.args
+    cid, c_blob, m_blob, ns_e, ns, tid, tag, run_e = a[:8]
+    f = ns_e + b"\0" + cid
+    pairs = a[12:]
+    # the thread's GC candidates (SREM of an absent key is a no-op); a real put would name every
+    # value its checkpoint references, this names the new ones
+    gd = k[0][:-1] + b"gd"
+    cmds: list[tuple[Any, ...]] = [
+        ("MULTI",),
+        ("SET", k[0], tid, "NX"),
+        ("HSETNX", k[1], ns_e, ns),
+        ("HSET", k[2], f, c_blob),
+        ("HSET", k[3], f, m_blob),
+        ("SREM", gd, *pairs[0::2]),
+        ("HSET", k[4], *pairs),
+        ("ZADD", k[5], 0, f),
+        ("ZADD", k[6], 0, cid + b"\0" + ns_e),
+    ]
+    if run_e:
+        cmds.append(("ZADD", k[9], 0, run_e + b"\0" + f))
+    if len(k) > 10:
+        cmds.append(("ZADD", k[10], 0, member))
+        if run_e:
+            cmds.append(("SADD", k[11], tag))
+    cmds.append(("EXEC",))
+    return cmds
+
+
+def server_put_transaction(env: Env, n: int, reps: int = 6) -> dict[str, dict[str, float]]:
+    """The put script against the same writes as plain commands in MULTI/EXEC, on one raw
+    connection (hiredis packs and parses both), interleaved: server command time (EVALSHA's,
+    EXEC's), server CPU, client CPU and wall time per put, each the median over ``reps``
+    batches of ``n`` fresh puts (new checkpoints of a new thread)."""
+    import hiredis
+    from _data import ThreadWriter
+    from _floor import _Conn
+
+    from aredis_ckpt._scripts import SCRIPTS
+
+    s, admin = env.sync_saver, env.admin
+    conn = _Conn("127.0.0.1", env.port, 0)
+    reader, sock = conn.reader, conn.sock
+
+    def exchange(packed: bytes, replies: int) -> Any:
+        sock.sendall(packed)
+        got, last = 0, None
+        while got < replies:
+            r = reader.gets()
+            if r is False:
+                reader.feed(sock.recv(65536))
+                continue
+            got, last = got + 1, r
+        if isinstance(last, hiredis.ReplyError):
+            raise last
+        return last
+
+    sha = SCRIPTS.put.sha
+    admin.script_load(SCRIPTS.put.source)
+
+    def as_script(plan: Any) -> None:
+        c = plan.call
+        exchange(hiredis.pack_command(("EVALSHA", sha, len(c.keys), *c.keys, *c.args)), 1)
+
+    def as_transaction(plan: Any) -> None:
+        cmds = _put_as_transaction(plan.call, plan.member)
+        exchange(b"".join([hiredis.pack_command(c) for c in cmds]), len(cmds))
+
+    variants = {
+        "put script (EVALSHA)": (as_script, "evalsha"),
+        "MULTI/EXEC": (as_transaction, "exec"),
+    }
+    got: dict[str, dict[str, list[float]]] = {v: {} for v in variants}
+    for rep in range(reps):
+        for name, (fn, cmd) in variants.items():
+            w = ThreadWriter(env.template, s, f"hp-tx-{cmd}-{rep}")
+            plans = []
+            for _ in range(n):
+                plan = s._put_call(*w.next_put())
+                plans.append(plan)
+                w.stored(plan.config)
+            admin.config_resetstat()
+            c0 = _server_cpu(admin)
+            t0, w0 = time.process_time(), time.perf_counter()
+            for plan in plans:
+                fn(plan)
+            cpu, wall = time.process_time() - t0, time.perf_counter() - w0
+            scpu = _server_cpu(admin) - c0
+            st = admin.info("commandstats")[f"cmdstat_{cmd}"]
+            row = got[name]
+            for key, value in (
+                ("command_us", float(st["usec"]) / int(st["calls"])),
+                ("server_cpu_us", scpu * 1e6 / n),
+                ("client_cpu_us", cpu * 1e6 / n),
+                ("wall_us", wall * 1e6 / n),
+            ):
+                row.setdefault(key, []).append(value)
+    conn.close()
+    return {name: {k: statistics.median(v) for k, v in row.items()} for name, row in got.items()}
+
+
 _OPENERS = re.compile(r"\b(then|do|function|repeat)\b")
 _CLOSERS = re.compile(r"\b(end|until|elseif)\b")
 
@@ -831,6 +935,13 @@ def main(argv: list[str] | None = None) -> int:
                         print(
                             f"server {name:70s} {v['evalsha_us']:7.1f} µs command, "
                             f"{v['server_cpu_us']:7.1f} µs server CPU per call{inner}"
+                        )
+                    out["put_transaction"] = server_put_transaction(env, args.n)
+                    for name, v in out["put_transaction"].items():
+                        print(
+                            f"server put as {name:20s} {v['command_us']:6.1f} µs command, "
+                            f"{v['server_cpu_us']:6.1f} µs server CPU, client CPU "
+                            f"{v['client_cpu_us']:6.1f} µs, wall {v['wall_us']:6.1f} µs per put"
                         )
                 if "lines" in only:
                     out["lines"] = server_lines(env, args.n)

@@ -105,10 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         short = extract_base(args.commit, Path(tmp))
         sys.path.insert(0, tmp)
-        head = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, check=False,
-        ).stdout.strip()  # fmt: skip
+        head = _infra.source_state(str(ROOT))  # with uncommitted changes to src/, if any
         loop = _savers.Loop()
         server = _infra.start_redis()
         try:
